@@ -1,0 +1,63 @@
+#pragma once
+/// The one narrow interface every benchmark backend implements (BabelStream's lesson):
+/// prepare once, run blocking (one timed sample), verify the output, and state the analytic
+/// work model that turns times into throughput. The harness owns timing, sampling and stats.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/case.hpp"
+#include "core/result.hpp"
+
+namespace assay {
+
+/// Work done by one run(), counted analytically (never measured).
+struct WorkModel {
+    double bytes_stream = 0;               ///< STREAM convention: bytes the kernel reads + writes
+    double bytes_write_allocate = 0;       ///< + the read-for-ownership of written lines
+    double flops = 0;                      ///< floating-point operations (2 per FMA)
+};
+
+struct Verification {
+    bool ok = false;
+    std::string detail;                    ///< what was checked, tolerance, worst error seen
+};
+
+/// One prepared instance of a benchmark case on one backend. Not thread-safe: the harness calls
+/// it from one thread; the kernel may use its own pinned worker threads inside run().
+class Kernel {
+public:
+    virtual ~Kernel() = default;
+    /// Allocate, first-touch (NUMA-local) and initialise inputs with seeded non-zero data.
+    virtual void prepare() = 0;
+    /// One blocking execution of the kernel: returns when the work is complete.
+    virtual void run() = 0;
+    /// Check the output of the most recent run() against an analytic or fp64 reference.
+    virtual Verification verify() = 0;
+    /// Work done by one run().
+    virtual WorkModel work() const = 0;
+    /// Device-timed kernels (CUDA events) return the last run()'s seconds; CPU kernels return
+    /// nullopt and the harness times run() with a steady clock.
+    virtual std::optional<double> last_run_seconds() const { return std::nullopt; }
+};
+
+/// A benchmark the catalog offers: its case, where it runs, and how to make it.
+struct BenchmarkDef {
+    Case bench_case;
+    std::string device = "cpu";            ///< "cpu", "cuda:0"
+    std::string backend;                   ///< "cpu.native", "cuda", ...
+    std::vector<std::string> suites;       ///< "quick", "full"
+    std::string skip_reason;               ///< non-empty: cannot run here, and why
+    /// "yes" when the kernel has an aarch64 implementation, else "n/a on aarch64: <reason>".
+    std::string aarch64;
+    std::vector<Metric> context;           ///< host-specific facts stored with the result
+                                           ///< (threads, working_set_bytes, ...)
+    std::function<std::unique_ptr<Kernel>()> make;  ///< null when skip_reason is set
+
+    /// Name as Google Benchmark sees it: "<case id>@<device>:<backend>".
+    std::string full_name() const;
+};
+
+}  // namespace assay

@@ -1,0 +1,25 @@
+# ASSAY_CUDA=AUTO|ON|OFF. AUTO enables CUDA when a compiler is found (nvcc at /usr/local/cuda
+# is looked for even when it is not on PATH). The result is ASSAY_HAVE_CUDA.
+set(ASSAY_HAVE_CUDA OFF)
+if(NOT ASSAY_CUDA STREQUAL "OFF")
+  if(NOT CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX} AND EXISTS /usr/local/cuda/bin/nvcc)
+    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+  endif()
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+      # Ampere (A100), Hopper (H100/H200); PTX for newer parts is JIT-compiled from sm_90.
+      set(CMAKE_CUDA_ARCHITECTURES 80-real 90)
+    endif()
+    enable_language(CUDA)
+    find_package(CUDAToolkit REQUIRED)
+    # CMake 3.25 does not know nvcc's C++20 flag; .cu files are C++17 and include only C++17 headers.
+    set(CMAKE_CUDA_STANDARD 17)
+    set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+    set(ASSAY_HAVE_CUDA ON)
+  elseif(ASSAY_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "ASSAY_CUDA=ON but no CUDA compiler was found (set CUDACXX or CMAKE_CUDA_COMPILER)")
+  endif()
+endif()
+message(STATUS "Assay CUDA backends: ${ASSAY_HAVE_CUDA} (ASSAY_CUDA=${ASSAY_CUDA})")

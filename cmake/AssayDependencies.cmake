@@ -1,0 +1,13 @@
+# Every dependency comes from a Debian 12 package (see scripts/install-deps.sh).
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(fmt REQUIRED)
+find_package(benchmark REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(nlohmann_json 3.10 REQUIRED)
+pkg_check_modules(HWLOC REQUIRED IMPORTED_TARGET hwloc>=2.0)
+pkg_check_modules(PAPI REQUIRED IMPORTED_TARGET papi)
+if(ASSAY_BUILD_TESTS)
+  find_package(Catch2 2 REQUIRED)
+endif()

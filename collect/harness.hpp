@@ -1,0 +1,56 @@
+#pragma once
+/// The measurement harness: registers benchmarks with Google Benchmark at run time, samples each
+/// until its noise target or time limit (nvbench's stdrel criterion), verifies the output, and
+/// hands a complete Result (every sample + stats + derived metrics) to a sink.
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "benches/kernel.hpp"
+#include "core/result.hpp"
+
+namespace assay {
+
+/// When to stop sampling one benchmark.
+struct SamplingPolicy {
+    double target_rel_iqr = 0.005;         ///< stop once IQR/median is below this...
+    std::size_t min_samples = 10;          ///< ...and at least this many samples were taken...
+    double min_seconds = 0.5;              ///< ...and at least this much time was sampled
+    double max_seconds = 15.0;             ///< stop regardless after this long (noise noted)
+    std::size_t max_samples = 100000;
+    double warmup_seconds = 0.1;           ///< untimed runs first (at least one)
+
+    static SamplingPolicy quick();         ///< CI-sized: 0.02 target, 5 samples, 0.2 s, 3 s max
+    static SamplingPolicy thorough();      ///< 0.005 target, 20 samples, 1 s, 60 s max
+};
+
+struct HarnessOptions {
+    SamplingPolicy policy;
+    std::string filter_regex;              ///< Google Benchmark --benchmark_filter semantics
+    /// Polled between samples and between benchmarks: true = stop (results so far are kept).
+    std::function<bool()> stop_requested;
+    /// Human progress lines ("[3/12] stream.triad ... 21.3 GB/s"); may be null.
+    std::function<void(const std::string&)> progress;
+};
+
+struct HarnessSummary {
+    std::size_t selected = 0, ok = 0, failed = 0, skipped = 0;
+    bool interrupted = false;
+};
+
+/// Runs every def whose full_name() matches the filter. Each finished benchmark's Result goes to
+/// sink() before the next starts (so a store can commit it at once). Throws UsageError on a bad
+/// filter regex.
+HarnessSummary run_benchmarks(const std::vector<BenchmarkDef>& defs, const HarnessOptions& options,
+                              const std::function<void(const Result&)>& sink);
+
+/// The defs a filter selects, in run order (for `assay list` and for counting).
+std::vector<const BenchmarkDef*> select_benchmarks(const std::vector<BenchmarkDef>& defs,
+                                                   const std::string& filter_regex);
+
+/// Derived metrics from a work model and sample stats: for bytes, "<convention>_gb_per_s.best"
+/// (bytes / min time) and ".median"; for flops, "gflop_per_s.best" / ".median".
+std::vector<Metric> derived_metrics(const WorkModel& work, const SampleStats& stats);
+
+}  // namespace assay

@@ -1,0 +1,80 @@
+#pragma once
+/// The result store: one SQLite file (WAL, foreign keys, STRICT tables, busy timeout), with
+/// forward-only migrations keyed by PRAGMA user_version. sqlite3 never leaves this module.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/host_info.hpp"
+#include "core/run_info.hpp"
+
+namespace assay {
+
+enum class OpenMode {
+    read_only,          ///< the file must exist and be an Assay store; nothing is written
+    read_write,         ///< the file must exist; migrated to the current schema if older
+    create_read_write,  ///< created when missing; migrated to the current schema if older
+};
+
+/// What a stored hw_config looks like to callers.
+struct StoredHost {
+    std::int64_t host_id = 0;
+    std::string hostname;
+    std::string machine_id;
+    std::int64_t hw_config_id = 0;
+    std::string fingerprint;
+    std::string first_seen;
+    std::string probe_json;                ///< the full HostInfo JSON kept for "what changed"
+};
+
+struct RunFilter {
+    std::optional<std::int64_t> run_id;
+    std::string hostname;                  ///< empty = any
+    std::string tag;                       ///< empty = any
+    std::size_t limit = 0;                 ///< 0 = all (newest first)
+};
+
+/// Not thread-safe; one Store per thread. Several processes may use one file at once.
+class Store {
+public:
+    /// The schema version this build writes.
+    static constexpr int kSchemaVersion = 1;
+
+    /// Throws StoreError (missing / unreadable / not a database / unwritable) or
+    /// SchemaTooNewError. A failed open never modifies the file.
+    static Store open(const std::filesystem::path& path, OpenMode mode);
+    ~Store();
+    Store(Store&&) noexcept;
+    Store& operator=(Store&&) noexcept;
+
+    int schema_version() const;
+    const std::filesystem::path& path() const;
+
+    /// Finds or creates the host (machine_id + hostname) and its hw_config (fingerprint);
+    /// returns the hw_config id. The probe JSON is stored the first time a fingerprint is seen.
+    std::int64_t record_host(const HostInfo& host);
+
+    /// Creates a run in status "running"; returns its id.
+    std::int64_t begin_run(std::int64_t hw_config_id, const RunInfo& info);
+    /// Stores one result and its metrics in one transaction; returns the result id.
+    std::int64_t add_result(std::int64_t run_id, const Result& result);
+    /// Marks the run complete or incomplete (with a note, e.g. "interrupted by SIGINT").
+    void finish_run(std::int64_t run_id, RunStatus status, const std::string& note = {});
+    /// Runs still "running" whose process (pid on this hostname) is gone become "incomplete".
+    /// Returns how many were changed.
+    int mark_dead_runs_incomplete(const std::string& hostname);
+
+    std::vector<StoredRun> list_runs(const RunFilter& filter = {}) const;
+    std::vector<StoredResult> results_for_run(std::int64_t run_id) const;
+    std::vector<StoredHost> hosts() const;
+
+private:
+    struct Impl;
+    explicit Store(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace assay
