@@ -1,1 +1,191 @@
-// placeholder: being written
+// assay run: probe -> build the catalog from the probe -> measure -> store, one result at a time.
+#include <unistd.h>
+
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "app/cli_common.hpp"
+#include "app/commands.hpp"
+#include "app/suite.hpp"
+#include "assay_build_info.hpp"
+#include "benches/catalog.hpp"
+#include "collect/harness.hpp"
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "probes/probe.hpp"
+#include "store/store.hpp"
+
+namespace assay::cli {
+namespace {
+
+struct RunOpts {
+    std::string db = "assay.db";
+    std::string filter;
+    std::vector<std::string> tags;
+    std::string suite = "full";
+    std::string sampling;  // empty: quick for the quick suite, default otherwise
+    double max_seconds = 0;
+    std::size_t min_samples = 0;
+    std::uint64_t max_working_set_bytes = 0;
+    bool progress = false;
+    bool no_progress = false;
+};
+
+SamplingPolicy sampling_policy(const RunOpts& o) {
+    const std::string name =
+        o.sampling.empty() ? (o.suite == "quick" ? "quick" : "default") : o.sampling;
+    SamplingPolicy p;
+    if (name == "quick") {
+        p = SamplingPolicy::quick();
+    } else if (name == "thorough") {
+        p = SamplingPolicy::thorough();
+    } else if (name != "default") {
+        throw UsageError(fmt::format("unknown --sampling '{}' (quick, default, thorough)", name));
+    }
+    if (o.max_seconds > 0) {
+        p.max_seconds = o.max_seconds;
+        p.min_seconds = std::min(p.min_seconds, o.max_seconds);
+    }
+    if (o.min_samples > 0) {
+        p.min_samples = o.min_samples;
+    }
+    return p;
+}
+
+/// Provenance beyond the build: the conditions a result was measured under.
+std::map<std::string, std::string> run_environment(const HostInfo& host) {
+    const auto& os = host.os;
+    std::map<std::string, std::string> env = {
+        {"hwloc", host.topology.hwloc_version},
+        {"kernel", os.kernel},
+        {"os", os.os_release},
+        {"cpu_governor", os.cpu_governor},
+        {"thp_enabled", os.thp_enabled},
+        {"thp_defrag", os.thp_defrag},
+        {"smt_control", os.smt_control},
+        {"virtualization", os.virtualization},
+        {"container", os.container},
+        {"hw_counters", fmt::format("{}: {}", os.hw_counters_usable ? "usable" : "unavailable",
+                                    os.hw_counters_reason)},
+        {"fmt", fmt::format("{}", FMT_VERSION)},
+        {"cuda_build", build_info::cuda ? "yes" : "no"},
+        {"gpus",
+         host.gpu.gpus.empty() ? host.gpu.none_reason : fmt::format("{}", host.gpu.gpus.size())},
+    };
+    if (!host.gpu.driver_version.empty())
+        env["cuda_driver"] = host.gpu.driver_version;
+    if (!host.gpu.runtime_version.empty())
+        env["cuda_runtime"] = host.gpu.runtime_version;
+    if (os.perf_event_paranoid)
+        env["perf_event_paranoid"] = std::to_string(*os.perf_event_paranoid);
+    return env;
+}
+
+int run(const RunOpts& o, const std::string& command_line) {
+    const SamplingPolicy policy = sampling_policy(o);
+    // Open (and migrate) the store first: a bad --db fails before minutes of probing/measuring.
+    Store store = Store::open(o.db, OpenMode::create_read_write);
+    const bool show_progress = progress_enabled(o.progress, o.no_progress);
+    auto progress = [&](const std::string& msg) {
+        if (show_progress)
+            std::cerr << msg << "\n" << std::flush;
+    };
+
+    progress("probing host...");
+    const HostInfo host = probe_host({});
+    CatalogOptions catalog_options;
+    catalog_options.max_working_set_bytes = o.max_working_set_bytes;
+    const auto defs = suite_selection(build_catalog(host, catalog_options), o.suite);
+    const auto selected = select_benchmarks(defs, o.filter);
+    if (selected.empty()) {
+        throw UsageError(
+            fmt::format("no benchmark matches --filter '{}' in suite '{}' (see assay list)",
+                        o.filter, o.suite));
+    }
+
+    store.mark_dead_runs_incomplete(host.identity.hostname);
+    const std::int64_t hw_config_id = store.record_host(host);
+    RunInfo info;
+    info.uuid = make_uuid_v4();
+    info.started_at = utc_now_iso8601();
+    info.tool_version = build_info::version;
+    info.git_sha = build_info::git_sha;
+    info.compiler = build_info::compiler;
+    info.compiler_flags = build_info::cxx_flags;
+    info.build_type = build_info::build_type;
+    info.command_line = command_line;
+    info.suite = o.suite;
+    info.tags = o.tags;
+    info.pid = static_cast<std::int64_t>(::getpid());
+    info.environment = run_environment(host);
+    const std::int64_t run_id = store.begin_run(hw_config_id, info);
+    progress(fmt::format("run {} ({}) started: {} benchmark(s), results into {}", run_id, info.uuid,
+                         selected.size(), o.db));
+
+    install_interrupt_handlers();
+    HarnessOptions ho;
+    ho.policy = policy;
+    ho.filter_regex = o.filter;
+    ho.stop_requested = [] { return interrupt_signal() != 0; };
+    if (show_progress)
+        ho.progress = progress;
+
+    std::vector<Result> results;
+    const HarnessSummary summary = run_benchmarks(defs, ho, [&](const Result& r) {
+        store.add_result(run_id, r);  // one transaction per benchmark: kept even if interrupted
+        results.push_back(r);
+    });
+
+    const int sig = interrupt_signal();
+    if (summary.interrupted || sig != 0) {
+        store.finish_run(
+            run_id, RunStatus::incomplete,
+            fmt::format("interrupted by {} after {} of {} benchmark(s)",
+                        sig == SIGTERM ? "SIGTERM" : "SIGINT", results.size(), summary.selected));
+    } else {
+        store.finish_run(run_id, RunStatus::complete);
+    }
+
+    std::string out =
+        fmt::format("run {} stored in {}: {} ok, {} failed, {} skipped{}\n", run_id, o.db,
+                    summary.ok, summary.failed, summary.skipped,
+                    summary.interrupted ? " (interrupted: run marked incomplete)" : "");
+    for (const auto& r : results) {
+        out += fmt::format("  {:<8} {}@{}:{}{}\n", to_string(r.status), r.bench_case.id(), r.device,
+                           r.backend, r.message.empty() ? "" : "  (" + r.message + ")");
+    }
+    write_output("", out);
+    if (summary.interrupted || sig != 0) {
+        return sig == SIGTERM ? 143 : kInterrupted;
+    }
+    return summary.failed > 0 ? kBenchmarkFailed : kOk;
+}
+
+}  // namespace
+
+Action add_run_command(CLI::App& app, int argc, char** argv) {
+    auto o = std::make_shared<RunOpts>();
+    auto* cmd = app.add_subcommand("run", "Probe, run the selected benchmarks, store every sample");
+    add_db_option(*cmd, o->db);
+    cmd->add_option("--filter", o->filter, "Regex on the full benchmark name (see assay list)");
+    cmd->add_option("--tag", o->tags, "Tag the run (repeatable), e.g. --tag nightly");
+    cmd->add_option("--suite", o->suite, "quick, full or all")->capture_default_str();
+    cmd->add_option(
+        "--sampling", o->sampling,
+        "Stopping preset: quick, default or thorough (default: quick for --suite quick)");
+    cmd->add_option("--max-seconds", o->max_seconds, "Cap the sampling time of each benchmark")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option("--min-samples", o->min_samples, "Minimum timed samples per benchmark")
+        ->check(CLI::PositiveNumber);
+    cmd->add_option(
+           "--max-working-set", o->max_working_set_bytes,
+           "Cap any benchmark's working set (e.g. 512MiB); default: 1/4 of available memory")
+        ->transform(CLI::AsSizeValue(false));
+    cmd->add_flag("--progress", o->progress, "Progress on stderr even when it is not a terminal");
+    cmd->add_flag("--no-progress", o->no_progress, "No progress lines");
+    const std::string command_line = joined_command_line(argc, argv);
+    return [o, command_line]() { return run(*o, command_line); };
+}
+
+}  // namespace assay::cli

@@ -15,20 +15,20 @@ namespace assay {
 
 /// Work done by one run(), counted analytically (never measured).
 struct WorkModel {
-    double bytes_stream = 0;               ///< STREAM convention: bytes the kernel reads + writes
-    double bytes_write_allocate = 0;       ///< + the read-for-ownership of written lines
-    double flops = 0;                      ///< floating-point operations (2 per FMA)
+    double bytes_stream = 0;          ///< STREAM convention: bytes the kernel reads + writes
+    double bytes_write_allocate = 0;  ///< + the read-for-ownership of written lines
+    double flops = 0;                 ///< floating-point operations (2 per FMA)
 };
 
 struct Verification {
     bool ok = false;
-    std::string detail;                    ///< what was checked, tolerance, worst error seen
+    std::string detail;  ///< what was checked, tolerance, worst error seen
 };
 
 /// One prepared instance of a benchmark case on one backend. Not thread-safe: the harness calls
 /// it from one thread; the kernel may use its own pinned worker threads inside run().
 class Kernel {
-public:
+  public:
     virtual ~Kernel() = default;
     /// Allocate, first-touch (NUMA-local) and initialise inputs with seeded non-zero data.
     virtual void prepare() = 0;
@@ -46,14 +46,14 @@ public:
 /// A benchmark the catalog offers: its case, where it runs, and how to make it.
 struct BenchmarkDef {
     Case bench_case;
-    std::string device = "cpu";            ///< "cpu", "cuda:0"
-    std::string backend;                   ///< "cpu.native", "cuda", ...
-    std::vector<std::string> suites;       ///< "quick", "full"
-    std::string skip_reason;               ///< non-empty: cannot run here, and why
+    std::string device = "cpu";       ///< "cpu", "cuda:0"
+    std::string backend;              ///< "cpu.native", "cuda", ...
+    std::vector<std::string> suites;  ///< "quick", "full"
+    std::string skip_reason;          ///< non-empty: cannot run here, and why
     /// "yes" when the kernel has an aarch64 implementation, else "n/a on aarch64: <reason>".
     std::string aarch64;
-    std::vector<Metric> context;           ///< host-specific facts stored with the result
-                                           ///< (threads, working_set_bytes, ...)
+    std::vector<Metric> context;                    ///< host-specific facts stored with the result
+                                                    ///< (threads, working_set_bytes, ...)
     std::function<std::unique_ptr<Kernel>()> make;  ///< null when skip_reason is set
 
     /// Name as Google Benchmark sees it: "<case id>@<device>:<backend>".

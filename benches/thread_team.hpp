@@ -9,7 +9,7 @@
 namespace assay {
 
 class ThreadTeam {
-public:
+  public:
     /// One worker per entry, pinned to that OS PU index. Throws Error if a PU cannot be bound.
     explicit ThreadTeam(std::vector<unsigned> pu_os_indices);
     ~ThreadTeam();
@@ -23,7 +23,7 @@ public:
     /// An exception thrown by a worker is rethrown here (the first one).
     void run(const std::function<void(unsigned, unsigned)>& fn);
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -2,7 +2,7 @@
 add_library(assay_warnings INTERFACE)
 target_compile_options(assay_warnings INTERFACE
   $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wnon-virtual-dtor
-    -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wnull-dereference -Wimplicit-fallthrough>
+    -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough>
   $<$<AND:$<COMPILE_LANGUAGE:CXX>,$<BOOL:${ASSAY_WERROR}>>:-Werror>)
 
 if(ASSAY_SANITIZE)

@@ -1,1 +1,418 @@
-// placeholder: being written
+#include "collect/harness.hpp"
+
+#include <benchmark/benchmark.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <regex>
+#include <utility>
+
+#include "core/clock.hpp"
+#include "core/error.hpp"
+#include "core/stats.hpp"
+
+namespace assay {
+
+SamplingPolicy SamplingPolicy::quick() {
+    SamplingPolicy p;
+    p.target_rel_iqr = 0.02;
+    p.min_samples = 5;
+    p.min_seconds = 0.2;
+    p.max_seconds = 3.0;
+    p.warmup_seconds = 0.05;
+    return p;
+}
+
+SamplingPolicy SamplingPolicy::thorough() {
+    SamplingPolicy p;
+    p.target_rel_iqr = 0.005;
+    p.min_samples = 20;
+    p.min_seconds = 1.0;
+    p.max_seconds = 60.0;
+    p.warmup_seconds = 0.5;
+    return p;
+}
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+/// A compiled --benchmark_filter: "" and "all" select everything, a leading '-' negates
+/// (Google Benchmark's rules), otherwise an ECMAScript regex *searched* in the full name.
+struct Filter {
+    bool all = true;
+    bool negate = false;
+    std::regex re;
+
+    explicit Filter(const std::string& spec) {
+        if (spec.empty() || spec == "all") {
+            return;
+        }
+        all = false;
+        std::string pattern = spec;
+        if (pattern.front() == '-') {
+            negate = true;
+            pattern.erase(0, 1);
+        }
+        try {
+            re = std::regex(pattern, std::regex::ECMAScript);
+        } catch (const std::regex_error& e) {
+            throw UsageError(fmt::format("invalid --filter regex '{}': {}", spec, e.what()));
+        }
+    }
+
+    bool matches(const std::string& name) const {
+        return all || (std::regex_search(name, re) != negate);
+    }
+};
+
+bool stop_requested(const HarnessOptions& options) {
+    return options.stop_requested && options.stop_requested();
+}
+
+/// One timed execution: the kernel's own device time when it has one, else the steady clock.
+double timed_run(Kernel& kernel) {
+    const auto t0 = Clock::now();
+    kernel.run();
+    const double wall = seconds_since(t0);
+    return kernel.last_run_seconds().value_or(wall);
+}
+
+Metric noise_metric(std::string name, double value, std::string unit) {
+    return Metric{std::move(name), value, std::move(unit), Direction::none};
+}
+
+/// The headline of a finished result for the progress line.
+std::string progress_summary(const Result& r) {
+    if (r.status == ResultStatus::skipped) {
+        return fmt::format("skipped: {}", r.message);
+    }
+    std::string figures;
+    const Metric* best = r.find_metric("bandwidth_stream_gb_per_s.best");
+    const Metric* median = r.find_metric("bandwidth_stream_gb_per_s.median");
+    std::string unit = "GB/s";
+    if (best == nullptr) {
+        best = r.find_metric("gflop_per_s.best");
+        median = r.find_metric("gflop_per_s.median");
+        unit = "GFLOP/s";
+    }
+    if (best != nullptr && median != nullptr) {
+        figures = fmt::format("{:.1f} {} best, {:.1f} median", best->value, unit, median->value);
+    } else {
+        figures = fmt::format("{:.3g} ms best, {:.3g} ms median", r.stats.min * 1e3,
+                              r.stats.median * 1e3);
+    }
+    const std::string tail =
+        r.status == ResultStatus::ok ? std::string("verified") : "FAILED: " + r.message;
+    return fmt::format("{}, rel IQR {:.1f} %, {} samples, {}", figures, r.stats.rel_iqr() * 100,
+                       r.samples.size(), tail);
+}
+
+/// State shared by the registered benchmark functions and the reporter of one run_benchmarks().
+struct Collector {
+    const HarnessOptions& options;
+    const std::function<void(const Result&)>& sink;
+    HarnessSummary summary;
+    std::optional<Result> pending;  ///< the finished benchmark, handed over in ReportRuns
+    std::string pending_label;      ///< "[i/n] name" of the pending result
+    std::exception_ptr sink_error;  ///< a throwing sink stops the run; rethrown afterwards
+
+    void progress(const std::string& line) const {
+        if (options.progress) {
+            options.progress(line);
+        }
+    }
+
+    void flush() {
+        if (!pending) {
+            return;
+        }
+        Result r = std::move(*pending);
+        pending.reset();
+        switch (r.status) {
+            case ResultStatus::ok:
+                ++summary.ok;
+                break;
+            case ResultStatus::failed:
+                ++summary.failed;
+                break;
+            case ResultStatus::skipped:
+                ++summary.skipped;
+                break;
+        }
+        progress(fmt::format("{} : {}", pending_label, progress_summary(r)));
+        if (sink_error) {
+            return;
+        }
+        try {
+            sink(r);
+        } catch (...) {
+            sink_error = std::current_exception();
+        }
+    }
+};
+
+/// The display reporter Google Benchmark calls after each benchmark: prints nothing, and hands
+/// the collector's finished Result to the sink before the next benchmark starts.
+class CollectingReporter final : public benchmark::BenchmarkReporter {
+  public:
+    explicit CollectingReporter(Collector& collector) : collector_(collector) {}
+    bool ReportContext(const Context& /*context*/) override { return true; }
+    void ReportRuns(const std::vector<Run>& /*report*/) override { collector_.flush(); }
+
+  private:
+    Collector& collector_;
+};
+
+Result base_result(const BenchmarkDef& def) {
+    Result r;
+    r.bench_case = def.bench_case;
+    r.device = def.device;
+    r.backend = def.backend;
+    r.started_at = utc_now_iso8601();
+    return r;
+}
+
+/// Whether enough samples were taken to stop (nvbench's stdrel rule plus limits).
+class StopRule {
+  public:
+    explicit StopRule(const SamplingPolicy& policy) : policy_(policy) {}
+
+    bool done(const std::vector<double>& samples, double sampled_seconds, double wall_seconds) {
+        const std::size_t n = samples.size();
+        if (n >= policy_.max_samples || sampled_seconds >= policy_.max_seconds ||
+            wall_seconds >= policy_.max_seconds) {
+            return true;
+        }
+        if (n < policy_.min_samples || sampled_seconds < policy_.min_seconds) {
+            return false;
+        }
+        // summarize() sorts: with fast kernels (tens of thousands of samples) check the noise
+        // only every n/16 samples so sampling stays O(n log n).
+        if (n >= 64 && n - last_check_ < n / 16) {
+            return false;
+        }
+        last_check_ = n;
+        return summarize(samples).rel_iqr() <= policy_.target_rel_iqr;
+    }
+
+  private:
+    const SamplingPolicy& policy_;
+    std::size_t last_check_ = 0;
+};
+
+/// Measures one runnable def. Returns nullopt when the stop flag interrupted it.
+std::optional<Result> measure(const BenchmarkDef& def, const HarnessOptions& options) {
+    const SamplingPolicy& policy = options.policy;
+    Result r = base_result(def);
+    const auto t_start = Clock::now();
+    WorkModel work;
+    try {
+        if (!def.make) {
+            throw Error(fmt::format("benchmark '{}' has no kernel factory", def.full_name()));
+        }
+        std::unique_ptr<Kernel> kernel = def.make();
+        if (!kernel) {
+            throw Error(fmt::format("benchmark '{}': factory returned no kernel", def.full_name()));
+        }
+        kernel->prepare();
+        work = kernel->work();
+
+        const auto t_warmup = Clock::now();
+        double warm_seconds = 0;
+        do {
+            if (stop_requested(options)) {
+                return std::nullopt;
+            }
+            warm_seconds += timed_run(*kernel);
+        } while (warm_seconds < policy.warmup_seconds &&
+                 seconds_since(t_warmup) < policy.warmup_seconds);
+
+        const auto t_sampling = Clock::now();
+        StopRule rule(policy);
+        double sampled_seconds = 0;
+        for (;;) {
+            if (stop_requested(options)) {
+                return std::nullopt;
+            }
+            const double s = timed_run(*kernel);
+            r.samples.push_back(s);
+            sampled_seconds += s;
+            if (rule.done(r.samples, sampled_seconds, seconds_since(t_sampling))) {
+                break;
+            }
+        }
+
+        const Verification v = kernel->verify();
+        r.verified = v.ok;
+        r.verification = v.detail;
+        r.status = v.ok ? ResultStatus::ok : ResultStatus::failed;
+        if (!v.ok) {
+            r.message = "verification failed: " + v.detail;
+        }
+    } catch (const std::exception& e) {
+        r.status = ResultStatus::failed;
+        r.verified = false;
+        r.message = e.what();
+    } catch (...) {
+        r.status = ResultStatus::failed;
+        r.verified = false;
+        r.message = "unknown exception";
+    }
+    r.stats = summarize(r.samples);
+    // A wrong answer is never a fast one: throughput only for verified results.
+    if (r.status == ResultStatus::ok) {
+        r.metrics = derived_metrics(work, r.stats);
+    }
+    r.metrics.insert(r.metrics.end(), def.context.begin(), def.context.end());
+    const bool target_met = r.samples.size() >= policy.min_samples && r.stats.count > 0 &&
+                            r.stats.rel_iqr() <= policy.target_rel_iqr;
+    r.metrics.push_back(noise_metric("noise.rel_iqr", r.stats.rel_iqr(), "ratio"));
+    r.metrics.push_back(noise_metric("noise.target_met", target_met ? 1 : 0, "flag"));
+    r.wall_seconds = seconds_since(t_start);
+    return r;
+}
+
+/// The function Google Benchmark runs for one def (exactly one iteration, manual time).
+void run_one(benchmark::State& state, const BenchmarkDef& def, std::size_t index, std::size_t total,
+             Collector& c) {
+    if (c.summary.interrupted || c.sink_error || stop_requested(c.options)) {
+        c.summary.interrupted = c.summary.interrupted || !c.sink_error;
+        state.SkipWithError("interrupted");
+        return;
+    }
+    c.pending_label = fmt::format("[{}/{}] {}", index, total, def.full_name());
+    if (!def.skip_reason.empty()) {
+        Result r = base_result(def);
+        r.status = ResultStatus::skipped;
+        r.message = def.skip_reason;
+        r.metrics = def.context;
+        c.pending = std::move(r);
+        state.SkipWithError("skipped");
+        return;
+    }
+    c.progress(fmt::format("{} : running", c.pending_label));
+    for (auto _ : state) {
+        std::optional<Result> r = measure(def, c.options);
+        if (!r) {
+            c.summary.interrupted = true;
+            state.SkipWithError("interrupted");
+            continue;
+        }
+        if (r->status != ResultStatus::ok) {
+            state.SkipWithError(r->message.c_str());
+        } else {
+            state.SetIterationTime(r->stats.median);
+            if (const Metric* m = r->find_metric("bandwidth_stream_gb_per_s.best")) {
+                state.counters["GB/s"] = benchmark::Counter(m->value);
+            }
+            if (const Metric* m = r->find_metric("gflop_per_s.best")) {
+                state.counters["GFLOP/s"] = benchmark::Counter(m->value);
+            }
+            state.counters["samples"] = benchmark::Counter(static_cast<double>(r->samples.size()));
+        }
+        c.pending = std::move(*r);
+    }
+}
+
+void initialize_google_benchmark() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        static char arg0[] = "assay";
+        static char* argv[] = {arg0, nullptr};
+        int argc = 1;
+        benchmark::Initialize(&argc, argv);
+    });
+}
+
+}  // namespace
+
+std::vector<const BenchmarkDef*> select_benchmarks(const std::vector<BenchmarkDef>& defs,
+                                                   const std::string& filter_regex) {
+    const Filter filter(filter_regex);
+    std::vector<const BenchmarkDef*> out;
+    for (const BenchmarkDef& def : defs) {
+        if (filter.matches(def.full_name())) {
+            out.push_back(&def);
+        }
+    }
+    return out;
+}
+
+std::vector<Metric> derived_metrics(const WorkModel& work, const SampleStats& stats) {
+    std::vector<Metric> out;
+    const auto add_pair = [&](const std::string& name, double amount, double scale,
+                              const std::string& unit) {
+        if (amount <= 0) {
+            return;
+        }
+        // A zero time (empty stats, or a timer too coarse for the kernel) has no throughput.
+        if (stats.min > 0) {
+            out.push_back(
+                {name + ".best", amount / stats.min / scale, unit, Direction::higher_is_better});
+        }
+        if (stats.median > 0) {
+            out.push_back({name + ".median", amount / stats.median / scale, unit,
+                           Direction::higher_is_better});
+        }
+    };
+    add_pair("bandwidth_stream_gb_per_s", work.bytes_stream, 1e9, "GB/s");
+    add_pair("bandwidth_write_allocate_gb_per_s", work.bytes_write_allocate, 1e9, "GB/s");
+    add_pair("gflop_per_s", work.flops, 1e9, "GFLOP/s");
+    return out;
+}
+
+HarnessSummary run_benchmarks(const std::vector<BenchmarkDef>& defs, const HarnessOptions& options,
+                              const std::function<void(const Result&)>& sink) {
+    // Google Benchmark's registry is process-global: one run at a time.
+    static std::mutex run_mutex;
+    const std::lock_guard lock(run_mutex);
+
+    const std::vector<const BenchmarkDef*> selected = select_benchmarks(defs, options.filter_regex);
+    Collector collector{options, sink, {}, std::nullopt, {}, nullptr};
+    collector.summary.selected = selected.size();
+    if (selected.empty()) {
+        return collector.summary;
+    }
+
+    initialize_google_benchmark();
+    benchmark::ClearRegisteredBenchmarks();
+    for (std::size_t i = 0; i < selected.size(); ++i) {
+        const BenchmarkDef* def = selected[i];
+        const std::size_t total = selected.size();
+        benchmark::RegisterBenchmark(def->full_name().c_str(),
+                                     [def, i, total, &collector](benchmark::State& state) {
+                                         run_one(state, *def, i + 1, total, collector);
+                                     })
+            ->UseManualTime()
+            ->Repetitions(1)
+            ->Iterations(1)
+            ->Unit(benchmark::kMillisecond);
+    }
+    // Selection already happened above with the same rules, on the names without Google
+    // Benchmark's "/iterations:1/manual_time" suffix (so an anchored regex like "dram$" selects
+    // the same benchmarks for `assay list` and `assay run`): every registered one runs.
+    CollectingReporter reporter(collector);
+    try {
+        benchmark::RunSpecifiedBenchmarks(&reporter, ".");
+    } catch (...) {
+        benchmark::ClearRegisteredBenchmarks();
+        throw;
+    }
+    benchmark::ClearRegisteredBenchmarks();
+    collector.flush();  // defensive: a result the library did not report is still delivered
+    if (collector.sink_error) {
+        std::rethrow_exception(collector.sink_error);
+    }
+    return collector.summary;
+}
+
+}  // namespace assay

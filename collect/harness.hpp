@@ -14,20 +14,20 @@ namespace assay {
 
 /// When to stop sampling one benchmark.
 struct SamplingPolicy {
-    double target_rel_iqr = 0.005;         ///< stop once IQR/median is below this...
-    std::size_t min_samples = 10;          ///< ...and at least this many samples were taken...
-    double min_seconds = 0.5;              ///< ...and at least this much time was sampled
-    double max_seconds = 15.0;             ///< stop regardless after this long (noise noted)
+    double target_rel_iqr = 0.005;  ///< stop once IQR/median is below this...
+    std::size_t min_samples = 10;   ///< ...and at least this many samples were taken...
+    double min_seconds = 0.5;       ///< ...and at least this much time was sampled
+    double max_seconds = 15.0;      ///< stop regardless after this long (noise noted)
     std::size_t max_samples = 100000;
-    double warmup_seconds = 0.1;           ///< untimed runs first (at least one)
+    double warmup_seconds = 0.1;  ///< untimed runs first (at least one)
 
-    static SamplingPolicy quick();         ///< CI-sized: 0.02 target, 5 samples, 0.2 s, 3 s max
-    static SamplingPolicy thorough();      ///< 0.005 target, 20 samples, 1 s, 60 s max
+    static SamplingPolicy quick();     ///< CI-sized: 0.02 target, 5 samples, 0.2 s, 3 s max
+    static SamplingPolicy thorough();  ///< 0.005 target, 20 samples, 1 s, 60 s max
 };
 
 struct HarnessOptions {
     SamplingPolicy policy;
-    std::string filter_regex;              ///< Google Benchmark --benchmark_filter semantics
+    std::string filter_regex;  ///< Google Benchmark --benchmark_filter semantics
     /// Polled between samples and between benchmarks: true = stop (results so far are kept).
     std::function<bool()> stop_requested;
     /// Human progress lines ("[3/12] stream.triad ... 21.3 GB/s"); may be null.

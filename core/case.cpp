@@ -24,7 +24,9 @@ std::string Case::id() const {
     return p.empty() ? benchmark : benchmark + "/" + p;
 }
 
-std::string Case::family() const { return benchmark.substr(0, benchmark.find('.')); }
+std::string Case::family() const {
+    return benchmark.substr(0, benchmark.find('.'));
+}
 
 Params Case::parse_params(const std::string& canonical) {
     Params out;
@@ -34,8 +36,8 @@ Params Case::parse_params(const std::string& canonical) {
         const std::string item = canonical.substr(pos, end - pos);
         const std::size_t eq = item.find('=');
         if (eq == std::string::npos || eq == 0) {
-            throw InputError(fmt::format("malformed case parameters '{}': expected key=value, got '{}'",
-                                         canonical, item));
+            throw InputError(fmt::format(
+                "malformed case parameters '{}': expected key=value, got '{}'", canonical, item));
         }
         out[item.substr(0, eq)] = item.substr(eq + 1);
         pos = end + 1;

@@ -10,7 +10,7 @@ namespace assay {
 using Params = std::map<std::string, std::string>;  ///< ordered: canonical by construction
 
 struct Case {
-    std::string benchmark;                 ///< "<family>.<kernel>", e.g. "stream.triad"
+    std::string benchmark;  ///< "<family>.<kernel>", e.g. "stream.triad"
     Params params;
 
     /// "k1=v1,k2=v2" with keys sorted; empty when there are no parameters.

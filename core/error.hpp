@@ -8,31 +8,31 @@ namespace assay {
 
 /// Base of every error Assay throws on purpose. what() is one line, fit for the terminal.
 class Error : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 /// The user asked for something malformed (a bad flag value, an unknown name, a bad regex).
 class UsageError : public Error {
-public:
+  public:
     using Error::Error;
 };
 
 /// An input file is missing, unreadable or malformed (topology XML, spec, JSON).
 class InputError : public Error {
-public:
+  public:
     using Error::Error;
 };
 
 /// The result store could not be opened, read or written.
 class StoreError : public Error {
-public:
+  public:
     using Error::Error;
 };
 
 /// The store was written by a newer Assay (schema version above what this build knows).
 class SchemaTooNewError : public StoreError {
-public:
+  public:
     using StoreError::StoreError;
 };
 

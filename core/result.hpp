@@ -17,32 +17,32 @@ Direction direction_from_string(const std::string& s);  ///< throws InputError
 struct Metric {
     std::string name;
     double value = 0;
-    std::string unit;                      ///< "GB/s", "bytes", "threads", "FLOP/s", ...
+    std::string unit;  ///< "GB/s", "bytes", "threads", "FLOP/s", ...
     Direction direction = Direction::none;
 };
 
 enum class ResultStatus {
-    ok,        ///< measured and verified
-    failed,    ///< ran but failed (verification failed, kernel threw, interrupted)
-    skipped,   ///< could not run here; `message` says why
+    ok,       ///< measured and verified
+    failed,   ///< ran but failed (verification failed, kernel threw, interrupted)
+    skipped,  ///< could not run here; `message` says why
 };
 const char* to_string(ResultStatus s);
 ResultStatus result_status_from_string(const std::string& s);  ///< throws InputError
 
 struct Result {
     Case bench_case;
-    std::string device;                    ///< "cpu", "cuda:0"
-    std::string backend;                   ///< implementation, e.g. "cpu.native", "cuda"
+    std::string device;   ///< "cpu", "cuda:0"
+    std::string backend;  ///< implementation, e.g. "cpu.native", "cuda"
     ResultStatus status = ResultStatus::skipped;
-    std::string message;                   ///< skip reason / failure detail; empty when ok
-    std::string unit = "s";                ///< unit of samples: seconds per kernel execution
-    std::vector<double> samples;           ///< every timed sample, in measurement order
-    SampleStats stats;                     ///< summarize(samples)
-    bool verified = false;                 ///< output checked against its reference and correct
-    std::string verification;              ///< what was checked, tolerance, worst error
+    std::string message;          ///< skip reason / failure detail; empty when ok
+    std::string unit = "s";       ///< unit of samples: seconds per kernel execution
+    std::vector<double> samples;  ///< every timed sample, in measurement order
+    SampleStats stats;            ///< summarize(samples)
+    bool verified = false;        ///< output checked against its reference and correct
+    std::string verification;     ///< what was checked, tolerance, worst error
     std::vector<Metric> metrics;
-    std::string started_at;                ///< UTC ISO-8601
-    double wall_seconds = 0;               ///< warm-up + sampling + verification
+    std::string started_at;   ///< UTC ISO-8601
+    double wall_seconds = 0;  ///< warm-up + sampling + verification
 
     const Metric* find_metric(const std::string& name) const;
 };

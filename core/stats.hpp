@@ -8,9 +8,9 @@ namespace assay {
 struct SampleStats {
     std::size_t count = 0;
     double min = 0, max = 0, mean = 0, median = 0;
-    double stddev = 0;                     ///< sample standard deviation (n-1); 0 when count < 2
-    double q1 = 0, q3 = 0;                 ///< quartiles, linear interpolation (type 7)
-    double iqr = 0;                        ///< q3 - q1
+    double stddev = 0;      ///< sample standard deviation (n-1); 0 when count < 2
+    double q1 = 0, q3 = 0;  ///< quartiles, linear interpolation (type 7)
+    double iqr = 0;         ///< q3 - q1
     /// IQR / median: the noise figure the sampler stops on; 0 when median is 0.
     double rel_iqr() const { return median != 0 ? iqr / median : 0; }
 };

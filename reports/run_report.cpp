@@ -1,1 +1,275 @@
-// placeholder: being written
+#include "reports/run_report.hpp"
+
+#include <algorithm>
+#include <map>
+#include <string>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/error.hpp"
+
+namespace assay {
+namespace {
+
+/// Preferred throughput metrics, best first: the STREAM-convention bandwidth is what users
+/// compare with stream.c and likwid-bench, so it is the headline when a kernel has one.
+struct HeadlineMetric {
+    const char* prefix;
+    const char* quantity;
+};
+constexpr HeadlineMetric kHeadlines[] = {
+    {"bandwidth_stream_gb_per_s", "bandwidth (STREAM bytes)"},
+    {"gflop_per_s", "throughput"},
+    {"bandwidth_write_allocate_gb_per_s", "bandwidth (with write-allocate)"},
+};
+
+std::string md_escape(const std::string& s) {
+    std::string out;
+    for (char ch : s) {
+        if (ch == '|') {
+            out += "\\|";
+        } else if (ch == '\n') {
+            out += ' ';
+        } else {
+            out += ch;
+        }
+    }
+    return out;
+}
+
+/// Significant-figure formatting that keeps tables readable from ns to TB/s.
+std::string num(double v) {
+    const double a = std::abs(v);
+    if (a == 0)
+        return "0";
+    if (a >= 1000)
+        return fmt::format("{:.0f}", v);
+    if (a >= 100)
+        return fmt::format("{:.1f}", v);
+    if (a >= 1)
+        return fmt::format("{:.2f}", v);
+    return fmt::format("{:.3g}", v);
+}
+
+/// Times are stored in seconds; shown in the unit that gives 1-999.
+std::pair<double, std::string> scale_seconds(double best, double median) {
+    const double ref = median > 0 ? median : best;
+    if (ref >= 1)
+        return {1, "s"};
+    if (ref >= 1e-3)
+        return {1e3, "ms"};
+    if (ref >= 1e-6)
+        return {1e6, "us"};
+    return {1e9, "ns"};
+}
+
+std::string short_fp(const std::string& fp) {
+    return fp.substr(0, 12);
+}
+
+nlohmann::json metric_json(const Metric& m) {
+    return {{"name", m.name},
+            {"value", m.value},
+            {"unit", m.unit},
+            {"direction", to_string(m.direction)}};
+}
+
+nlohmann::json result_json(const StoredResult& sr) {
+    const Result& r = sr.result;
+    const Headline h = headline_of(r);
+    nlohmann::json j = {
+        {"id", sr.id},
+        {"benchmark", r.bench_case.benchmark},
+        {"params", r.bench_case.params},
+        {"case_id", r.bench_case.id()},
+        {"device", r.device},
+        {"backend", r.backend},
+        {"status", to_string(r.status)},
+        {"message", r.message},
+        {"verified", r.verified},
+        {"verification", r.verification},
+        {"time_unit", r.unit},
+        {"samples", r.samples.size()},
+        {"time",
+         {{"min", r.stats.min},
+          {"median", r.stats.median},
+          {"mean", r.stats.mean},
+          {"max", r.stats.max},
+          {"stddev", r.stats.stddev},
+          {"q1", r.stats.q1},
+          {"q3", r.stats.q3},
+          {"iqr", r.stats.iqr},
+          {"rel_iqr", r.stats.rel_iqr()}}},
+        {"started_at", r.started_at},
+        {"wall_seconds", r.wall_seconds},
+    };
+    if (h.available) {
+        j["headline"] = {
+            {"quantity", h.quantity}, {"best", h.best}, {"median", h.median}, {"unit", h.unit}};
+    } else {
+        j["headline"] = nullptr;
+    }
+    j["metrics"] = nlohmann::json::array();
+    for (const auto& m : r.metrics) {
+        j["metrics"].push_back(metric_json(m));
+    }
+    return j;
+}
+
+std::string render_json(const std::vector<RunWithResults>& runs, const ReportContext& ctx) {
+    nlohmann::json doc = {{"schema", "assay.report.runs/1"},
+                          {"generated_at", ctx.generated_at},
+                          {"db", ctx.db_path},
+                          {"runs", nlohmann::json::array()}};
+    for (const auto& rw : runs) {
+        const StoredRun& r = rw.run;
+        nlohmann::json jr = {
+            {"id", r.id},
+            {"uuid", r.info.uuid},
+            {"host", {{"id", r.host_id}, {"hostname", r.hostname}}},
+            {"hw_config", {{"id", r.hw_config_id}, {"fingerprint", r.fingerprint}}},
+            {"started_at", r.info.started_at},
+            {"finished_at", r.finished_at},
+            {"status", to_string(r.status)},
+            {"status_note", r.status_note},
+            {"suite", r.info.suite},
+            {"tags", r.info.tags},
+            {"provenance",
+             {{"tool_version", r.info.tool_version},
+              {"git_sha", r.info.git_sha},
+              {"compiler", r.info.compiler},
+              {"compiler_flags", r.info.compiler_flags},
+              {"build_type", r.info.build_type},
+              {"command_line", r.info.command_line},
+              {"environment", r.info.environment}}},
+            {"results", nlohmann::json::array()},
+        };
+        for (const auto& sr : rw.results) {
+            jr["results"].push_back(result_json(sr));
+        }
+        doc["runs"].push_back(std::move(jr));
+    }
+    return doc.dump(2) + "\n";
+}
+
+std::string status_cell(const Result& r) {
+    switch (r.status) {
+        case ResultStatus::ok:
+            return "ok";
+        case ResultStatus::skipped:
+            return "skipped: " + md_escape(r.message);
+        case ResultStatus::failed:
+            return "**FAILED**: " + md_escape(r.message);
+    }
+    return "?";
+}
+
+std::string render_markdown(const std::vector<RunWithResults>& runs, const ReportContext& ctx) {
+    std::string out = "# Assay report\n\n";
+    // Group by host, keeping the order the runs arrived in (newest first from the store).
+    std::vector<std::string> host_order;
+    std::map<std::string, std::vector<const RunWithResults*>> by_host;
+    for (const auto& rw : runs) {
+        const std::string key = rw.run.hostname + " " + short_fp(rw.run.fingerprint);
+        if (!by_host.count(key)) {
+            host_order.push_back(key);
+        }
+        by_host[key].push_back(&rw);
+    }
+    out += fmt::format("Generated {} from `{}`: {} run(s) on {} host configuration(s).\n",
+                       ctx.generated_at, ctx.db_path, runs.size(), host_order.size());
+    if (runs.empty()) {
+        out += "\nNo runs are stored yet: `assay run` records one.\n";
+        return out;
+    }
+    out +=
+        "\n*best* = fastest sample (capability), *median* = typical sample (use for "
+        "regressions); rel IQR = (Q3-Q1)/median of the per-sample times.\n";
+    for (const auto& key : host_order) {
+        const auto& host_runs = by_host[key];
+        const StoredRun& first = host_runs.front()->run;
+        out += fmt::format("\n## Host `{}` (hw config {})\n", md_escape(first.hostname),
+                           short_fp(first.fingerprint));
+        for (const RunWithResults* rw : host_runs) {
+            const StoredRun& r = rw->run;
+            out += fmt::format("\n### Run {} — {} — {}\n\n", r.id, r.info.started_at,
+                               to_string(r.status));
+            std::string tags;
+            for (const auto& t : r.info.tags) {
+                tags += (tags.empty() ? "" : ", ") + t;
+            }
+            out +=
+                fmt::format("- suite `{}`, tags: {}\n", r.info.suite.empty() ? "-" : r.info.suite,
+                            tags.empty() ? "none" : tags);
+            if (!r.status_note.empty()) {
+                out += fmt::format("- note: {}\n", md_escape(r.status_note));
+            }
+            out += fmt::format("- assay {} (git {}), {} {}, flags `{}`\n", r.info.tool_version,
+                               r.info.git_sha, r.info.compiler, r.info.build_type,
+                               r.info.compiler_flags);
+            if (rw->results.empty()) {
+                out += "\nNo results stored for this run.\n";
+                continue;
+            }
+            out +=
+                "\n| benchmark | parameters | device | backend | status | best | median | "
+                "unit | rel IQR | samples | verified |\n";
+            out += "|---|---|---|---|---|---:|---:|---|---:|---:|---|\n";
+            for (const auto& sr : rw->results) {
+                const Result& res = sr.result;
+                const Headline h = headline_of(res);
+                std::string best = "-", median = "-", unit = "-", noise = "-";
+                if (h.available) {
+                    best = num(h.best);
+                    median = num(h.median);
+                    unit = h.unit;
+                    noise = fmt::format("{:.2f} %", 100.0 * res.stats.rel_iqr());
+                }
+                out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                                   res.bench_case.benchmark,
+                                   md_escape(res.bench_case.canonical_params()), res.device,
+                                   res.backend, status_cell(res), best, median, unit, noise,
+                                   res.samples.size(),
+                                   res.status == ResultStatus::skipped ? "-"
+                                   : res.verified                      ? "yes"
+                                                                       : "**no**");
+            }
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+ReportFormat report_format_from_string(const std::string& s) {
+    if (s == "md" || s == "markdown")
+        return ReportFormat::markdown;
+    if (s == "json")
+        return ReportFormat::json;
+    throw UsageError(fmt::format("unknown report format '{}' (expected md or json)", s));
+}
+
+Headline headline_of(const Result& r) {
+    Headline h;
+    if (r.samples.empty()) {
+        return h;
+    }
+    for (const auto& hm : kHeadlines) {
+        const Metric* best = r.find_metric(std::string(hm.prefix) + ".best");
+        const Metric* median = r.find_metric(std::string(hm.prefix) + ".median");
+        if (best != nullptr && median != nullptr) {
+            return {hm.quantity, best->value, median->value, best->unit, true};
+        }
+    }
+    const auto [scale, unit] = scale_seconds(r.stats.min, r.stats.median);
+    return {"time", r.stats.min * scale, r.stats.median * scale, unit, true};
+}
+
+std::string render_run_report(const std::vector<RunWithResults>& runs, const ReportContext& context,
+                              ReportFormat format) {
+    return format == ReportFormat::json ? render_json(runs, context)
+                                        : render_markdown(runs, context);
+}
+
+}  // namespace assay

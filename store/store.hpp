@@ -14,7 +14,9 @@
 namespace assay {
 
 enum class OpenMode {
-    read_only,          ///< the file must exist and be an Assay store; nothing is written
+    /// The file must exist and be an Assay store at exactly kSchemaVersion; nothing is
+    /// written and nothing is migrated (an older store must be opened read-write once first).
+    read_only,
     read_write,         ///< the file must exist; migrated to the current schema if older
     create_read_write,  ///< created when missing; migrated to the current schema if older
 };
@@ -27,21 +29,23 @@ struct StoredHost {
     std::int64_t hw_config_id = 0;
     std::string fingerprint;
     std::string first_seen;
-    std::string probe_json;                ///< the full HostInfo JSON kept for "what changed"
+    std::string probe_json;  ///< the full HostInfo JSON kept for "what changed"
 };
 
 struct RunFilter {
     std::optional<std::int64_t> run_id;
-    std::string hostname;                  ///< empty = any
-    std::string tag;                       ///< empty = any
-    std::size_t limit = 0;                 ///< 0 = all (newest first)
+    std::string hostname;   ///< empty = any
+    std::string tag;        ///< empty = any
+    std::size_t limit = 0;  ///< 0 = all (newest first)
 };
 
 /// Not thread-safe; one Store per thread. Several processes may use one file at once.
 class Store {
-public:
+  public:
     /// The schema version this build writes.
     static constexpr int kSchemaVersion = 1;
+    /// PRAGMA application_id of every Assay store: "ASSY".
+    static constexpr std::int32_t kApplicationId = 0x41535359;
 
     /// Throws StoreError (missing / unreadable / not a database / unwritable) or
     /// SchemaTooNewError. A failed open never modifies the file.
@@ -71,7 +75,7 @@ public:
     std::vector<StoredResult> results_for_run(std::int64_t run_id) const;
     std::vector<StoredHost> hosts() const;
 
-private:
+  private:
     struct Impl;
     explicit Store(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
