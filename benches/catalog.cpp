@@ -2,11 +2,15 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
 
 #include "benches/cpu/stream_triad.hpp"
+#if ASSAY_HAVE_CUDA
+#include "benches/cuda/stream_triad_cuda.hpp"
+#endif
 
 namespace assay {
 namespace {
@@ -87,6 +91,55 @@ BenchmarkDef stream_triad_def(const HostInfo& host, const CatalogOptions& option
     return def;
 }
 
+/// Largest triad array on a GPU: 2^28 doubles (2 GiB; 6 GiB in all), far beyond any GPU's L2,
+/// capped at a quarter of device memory for the three arrays.
+constexpr std::uint64_t kMaxGpuTriadElements = std::uint64_t{1} << 28;
+
+BenchmarkDef cuda_triad_base(int device) {
+    BenchmarkDef def;
+    def.bench_case.benchmark = "stream.triad";
+    def.bench_case.params = {{"dtype", "f64"}, {"placement", "device"}, {"size", "dram"}};
+    def.device = fmt::format("cuda:{}", device);
+    def.backend = "cuda";
+    def.suites = {"quick", "full"};
+    def.aarch64 = "yes";  // CUDA code is host-architecture neutral (Grace Hopper, GB200)
+    return def;
+}
+
+/// One triad per GPU; without GPUs (or without a CUDA build) one skipped entry that says why,
+/// so the store records the absence instead of silently lacking a row.
+void add_cuda_triads(const HostInfo& host, std::vector<BenchmarkDef>& defs) {
+#if ASSAY_HAVE_CUDA
+    if (host.gpu.gpus.empty()) {
+        BenchmarkDef def = cuda_triad_base(0);
+        def.skip_reason = host.gpu.none_reason.empty() ? "no CUDA GPU detected"
+                                                       : "no CUDA GPU: " + host.gpu.none_reason;
+        defs.push_back(std::move(def));
+        return;
+    }
+    for (const GpuInfo& gpu : host.gpu.gpus) {
+        BenchmarkDef def = cuda_triad_base(gpu.index);
+        const std::uint64_t fit = gpu.memory_bytes / 4 / 3 / sizeof(double);
+        const std::uint64_t elements = std::min(kMaxGpuTriadElements, fit);
+        def.context.push_back(
+            context_metric("array_bytes", static_cast<double>(elements * sizeof(double)), "bytes"));
+        def.context.push_back(context_metric(
+            "working_set_bytes", static_cast<double>(3 * elements * sizeof(double)), "bytes"));
+        const int device = gpu.index;
+        def.make = [device, elements]() -> std::unique_ptr<Kernel> {
+            return std::make_unique<CudaStreamTriadKernel>(device,
+                                                           static_cast<std::size_t>(elements));
+        };
+        defs.push_back(std::move(def));
+    }
+#else
+    (void)host;
+    BenchmarkDef def = cuda_triad_base(0);
+    def.skip_reason = "built without CUDA (ASSAY_CUDA=OFF or nvcc not found)";
+    defs.push_back(std::move(def));
+#endif
+}
+
 }  // namespace
 
 std::vector<BenchmarkDef> build_catalog(const HostInfo& host, const CatalogOptions& options) {
@@ -105,6 +158,7 @@ std::vector<BenchmarkDef> build_catalog(const HostInfo& host, const CatalogOptio
     defs.push_back(
         stream_triad_def(host, options, "all_cores", std::move(one_per_core), {"quick", "full"}));
     defs.push_back(stream_triad_def(host, options, "one_core", std::move(first_core), {"full"}));
+    add_cuda_triads(host, defs);
     return defs;
 }
 

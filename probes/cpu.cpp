@@ -199,46 +199,30 @@ void probe_x86(CpuInfo& cpu, Frequencies& freq) {
 
 #if defined(__aarch64__)
 
-std::string arm_implementer_name(unsigned implementer) {
-    switch (implementer) {
-        case 0x41:
-            return "ARM";
-        case 0x42:
-            return "Broadcom";
-        case 0x46:
-            return "Fujitsu";
-        case 0x48:
-            return "HiSilicon";
-        case 0x4e:
-            return "NVIDIA";
-        case 0x51:
-            return "Qualcomm";
-        case 0x61:
-            return "Apple";
-        case 0xc0:
-            return "Ampere";
-        default:
-            return fmt::format("implementer {:#x}", implementer);
-    }
-}
-
-/// MIDR_EL1 from sysfs, else the /proc/cpuinfo fields of the first CPU.
-void arm_identification(const fs::path& root, CpuInfo& cpu) {
+/// MIDR_EL1 of cpu0: sysfs first; else, when the kernel advertises HWCAP_CPUID (it then traps
+/// and emulates EL0 reads of the ID registers, and so does qemu-user), the register itself;
+/// else the /proc/cpuinfo fields of the first CPU. Returns the source, "" when none worked.
+std::string arm_identification(const fs::path& root, unsigned long hwcap, CpuInfo& cpu,
+                               std::optional<Midr>& midr_out) {
     if (auto midr_text = read_line(
             under_root(root, "/sys/devices/system/cpu/cpu0/regs/identification/midr_el1"))) {
         try {
-            const std::uint64_t midr = std::stoull(*midr_text, nullptr, 16);
-            cpu.family = static_cast<unsigned>((midr >> 24) & 0xffU);
-            cpu.model = static_cast<unsigned>((midr >> 4) & 0xfffU);
-            cpu.stepping = static_cast<unsigned>(midr & 0xfU);
-            return;
+            midr_out = decode_midr(std::stoull(*midr_text, nullptr, 16));
+            return "sysfs midr_el1";
         } catch (const std::exception&) {
-            // Fall through to /proc/cpuinfo.
+            // Fall through to the register.
         }
+    }
+    constexpr unsigned long kHwcapCpuid = 1UL << 11;  // Linux arm64 ABI bit number
+    if ((hwcap & kHwcapCpuid) != 0) {
+        std::uint64_t midr = 0;
+        __asm__ volatile("mrs %0, MIDR_EL1" : "=r"(midr));
+        midr_out = decode_midr(midr);
+        return "mrs MIDR_EL1 (kernel-emulated)";
     }
     auto text = read_text(under_root(root, "/proc/cpuinfo"));
     if (!text) {
-        return;
+        return {};
     }
     std::istringstream in(*text);
     std::string line;
@@ -267,69 +251,172 @@ void arm_identification(const fs::path& root, CpuInfo& cpu) {
             cpu.stepping = number(value);
         }
     }
+    return cpu.family && cpu.model ? "/proc/cpuinfo" : "";
 }
 
 void probe_aarch64(const fs::path& root, CpuInfo& cpu) {
-    arm_identification(root, cpu);
-    cpu.vendor = cpu.family ? arm_implementer_name(*cpu.family) : std::string();
     const unsigned long hwcap = getauxval(AT_HWCAP);
     const unsigned long hwcap2 = getauxval(AT_HWCAP2);
-    std::vector<std::string>& f = cpu.isa_features;
-    auto add = [&f](bool present, const char* name) {
-        if (present) {
-            f.emplace_back(name);
-        }
-    };
-    (void)hwcap2;
-#ifdef HWCAP_ASIMD
-    add((hwcap & HWCAP_ASIMD) != 0, "asimd");
-#endif
-#if defined(HWCAP_FPHP) && defined(HWCAP_ASIMDHP)
-    add((hwcap & HWCAP_FPHP) != 0 && (hwcap & HWCAP_ASIMDHP) != 0, "fp16");
-#endif
-#ifdef HWCAP_ASIMDDP
-    add((hwcap & HWCAP_ASIMDDP) != 0, "dotprod");
-#endif
-#ifdef HWCAP_ATOMICS
-    add((hwcap & HWCAP_ATOMICS) != 0, "lse");
-#endif
-#ifdef HWCAP_SVE
-    const bool sve = (hwcap & HWCAP_SVE) != 0;
-    add(sve, "sve");
-#else
-    const bool sve = false;
-#endif
-#ifdef HWCAP2_SVE2
-    add((hwcap2 & HWCAP2_SVE2) != 0, "sve2");
-#endif
-#ifdef HWCAP2_BF16
-    add((hwcap2 & HWCAP2_BF16) != 0, "bf16");
-#endif
-#ifdef HWCAP2_I8MM
-    add((hwcap2 & HWCAP2_I8MM) != 0, "i8mm");
-#endif
-#ifdef HWCAP2_SME
-    add((hwcap2 & HWCAP2_SME) != 0, "sme");
-#endif
-#ifdef HWCAP2_SME2
-    add((hwcap2 & HWCAP2_SME2) != 0, "sme2");
-#endif
-#if defined(PR_SVE_GET_VL) && defined(PR_SVE_VL_LEN_MASK)
-    if (sve) {
+    std::optional<Midr> midr;
+    const std::string id_source = arm_identification(root, hwcap, cpu, midr);
+    if (midr) {
+        cpu.family = midr->implementer;
+        cpu.model = midr->part;
+        cpu.stepping = midr->revision;
+    }
+    cpu.vendor = cpu.family ? arm_implementer_name(*cpu.family) : std::string();
+    cpu.isa_features = decode_arm_hwcaps(hwcap, hwcap2);
+    if (cpu.has("sve")) {
         const int vl = prctl(PR_SVE_GET_VL);
         if (vl > 0) {
+            // The low bits hold the vector length in bytes; the high bits are flags.
             cpu.sve_vector_bits = static_cast<unsigned>(vl & PR_SVE_VL_LEN_MASK) * 8U;
         }
     }
-#else
-    (void)sve;
-#endif
-    cpu.isa_source = "getauxval(AT_HWCAP, AT_HWCAP2)";
+    const UarchMatch uarch = lookup_microarchitecture(cpu.vendor, cpu.family, cpu.model);
+    if (cpu.family && cpu.model) {
+        // Arm has no brand string: name the core, its rNpM and the products built on it, or
+        // say plainly that the part is not in the table (e.g. QEMU's "max" CPU).
+        const std::string rev =
+            midr ? fmt::format(" r{}p{}", midr->variant, midr->revision) : std::string();
+        if (uarch.known) {
+            cpu.model_name = cpu.vendor + " " + uarch.name + rev;
+            if (!uarch.products.empty()) {
+                cpu.model_name += " (" + uarch.products + ")";
+            }
+        } else {
+            cpu.model_name = fmt::format("{} part {:#05x}{} (not in the core table)", cpu.vendor,
+                                         *cpu.model, rev);
+        }
+    }
+    cpu.isa_source = fmt::format("getauxval(AT_HWCAP={:#x}, AT_HWCAP2={:#x}); MIDR from {}", hwcap,
+                                 hwcap2, id_source.empty() ? "nowhere (unknown)" : id_source);
 }
 
 #endif  // __aarch64__
 
 }  // namespace
+
+std::vector<std::string> decode_arm_hwcaps(std::uint64_t hwcap, std::uint64_t hwcap2) {
+    // Bit numbers of the Linux arm64 ABI (arch/arm64/include/uapi/asm/hwcap.h). Literals so the
+    // decoder builds and is tested on any host; on aarch64 they are checked against the system
+    // header where it defines them (older headers lack e.g. HWCAP2_SME2).
+    constexpr std::uint64_t kAsimd = 1ULL << 1;
+    constexpr std::uint64_t kAtomics = 1ULL << 8;
+    constexpr std::uint64_t kFphp = 1ULL << 9;
+    constexpr std::uint64_t kAsimdhp = 1ULL << 10;
+    constexpr std::uint64_t kAsimddp = 1ULL << 20;
+    constexpr std::uint64_t kSve = 1ULL << 22;
+    constexpr std::uint64_t kSve2 = 1ULL << 1;      // HWCAP2
+    constexpr std::uint64_t kSvei8mm = 1ULL << 9;   // HWCAP2
+    constexpr std::uint64_t kSvebf16 = 1ULL << 12;  // HWCAP2
+    constexpr std::uint64_t kI8mm = 1ULL << 13;     // HWCAP2
+    constexpr std::uint64_t kBf16 = 1ULL << 14;     // HWCAP2
+    constexpr std::uint64_t kSme = 1ULL << 23;      // HWCAP2
+    constexpr std::uint64_t kSme2 = 1ULL << 37;     // HWCAP2
+#if defined(__aarch64__)
+#ifdef HWCAP_ASIMD
+    static_assert(kAsimd == HWCAP_ASIMD && kAtomics == HWCAP_ATOMICS && kFphp == HWCAP_FPHP &&
+                  kAsimdhp == HWCAP_ASIMDHP && kAsimddp == HWCAP_ASIMDDP && kSve == HWCAP_SVE);
+#endif
+#ifdef HWCAP2_BF16
+    static_assert(kSve2 == HWCAP2_SVE2 && kSvei8mm == HWCAP2_SVEI8MM &&
+                  kSvebf16 == HWCAP2_SVEBF16 && kI8mm == HWCAP2_I8MM && kBf16 == HWCAP2_BF16);
+#endif
+#ifdef HWCAP2_SME
+    static_assert(kSme == HWCAP2_SME);
+#endif
+#ifdef HWCAP2_SME2
+    static_assert(kSme2 == HWCAP2_SME2);
+#endif
+#endif
+    std::vector<std::string> f;
+    auto add = [&f](bool present, const char* name) {
+        if (present) {
+            f.emplace_back(name);
+        }
+    };
+    add((hwcap & kAsimd) != 0, "asimd");
+    add((hwcap & kFphp) != 0 && (hwcap & kAsimdhp) != 0, "fp16");
+    add((hwcap & kAsimddp) != 0, "dotprod");
+    add((hwcap & kAtomics) != 0, "lse");
+    add((hwcap & kSve) != 0, "sve");
+    add((hwcap2 & kSve2) != 0, "sve2");
+    add((hwcap2 & kSvebf16) != 0, "svebf16");
+    add((hwcap2 & kSvei8mm) != 0, "svei8mm");
+    add((hwcap2 & kBf16) != 0, "bf16");
+    add((hwcap2 & kI8mm) != 0, "i8mm");
+    add((hwcap2 & kSme) != 0, "sme");
+    add((hwcap2 & kSme2) != 0, "sme2");
+    std::sort(f.begin(), f.end());
+    return f;
+}
+
+std::optional<double> cpuinfo_mhz(const std::string& cpuinfo_text) {
+    std::istringstream in(cpuinfo_text);
+    std::string line;
+    while (std::getline(in, line)) {
+        const auto colon = line.find(':');
+        if (colon == std::string::npos || trim(line.substr(0, colon)) != "cpu MHz") {
+            continue;
+        }
+        const std::string value = trim(line.substr(colon + 1));
+        try {
+            std::size_t used = 0;
+            const double mhz = std::stod(value, &used);
+            if (used == value.size() && mhz > 0) {
+                return mhz;
+            }
+        } catch (const std::exception&) {
+            // Not a number: treated like an absent field.
+        }
+        return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+std::optional<double> ec2_graviton_nominal_mhz(const std::string& dmi_sys_vendor,
+                                               const std::string& microarchitecture) {
+    if (dmi_sys_vendor != "Amazon EC2") {
+        return std::nullopt;
+    }
+    // AWS's published clocks; Graviton cores run at a fixed frequency (no boost). Each core
+    // maps to exactly one Graviton generation on EC2 (Neoverse N1 also ships in Ampere Altra,
+    // which EC2 does not offer).
+    if (microarchitecture == "Neoverse N1") {
+        return 2500.0;  // Graviton2
+    }
+    if (microarchitecture == "Neoverse V1") {
+        return 2600.0;  // Graviton3 (c7g/m7g/r7g)
+    }
+    if (microarchitecture == "Neoverse V2") {
+        return 2800.0;  // Graviton4 (c8g/m8g/r8g)
+    }
+    return std::nullopt;
+}
+
+FrequencyFallback fallback_frequency(const std::filesystem::path& fs_root, const std::string& arch,
+                                     const std::string& microarchitecture) {
+    FrequencyFallback out;
+    if (arch == "x86_64") {
+        if (auto text = read_text(under_root(fs_root, "/proc/cpuinfo"))) {
+            out.base_mhz = cpuinfo_mhz(*text);
+            if (out.base_mhz) {
+                out.source = "/proc/cpuinfo cpu MHz (nominal/TSC frequency; max boost unknown)";
+            }
+        }
+    } else if (arch == "aarch64") {
+        const std::string vendor =
+            read_line(under_root(fs_root, "/sys/class/dmi/id/sys_vendor")).value_or("");
+        out.base_mhz = ec2_graviton_nominal_mhz(vendor, microarchitecture);
+        if (out.base_mhz) {
+            out.source = fmt::format(
+                "published AWS nominal clock for {} on Amazon EC2 (no cpufreq in sysfs)",
+                microarchitecture);
+        }
+    }
+    return out;
+}
 
 std::string compile_time_arch() {
 #if defined(__x86_64__)
@@ -368,18 +455,25 @@ CpuInfo probe_cpu(const fs::path& fs_root) {
             freq.source = "brand string (base only)";
         }
     }
+    const UarchMatch uarch = lookup_microarchitecture(cpu.vendor, cpu.family, cpu.model);
+    cpu.microarchitecture = uarch.name;
+    if (!freq.base_mhz && !freq.max_mhz) {
+        FrequencyFallback fallback = fallback_frequency(fs_root, cpu.arch, cpu.microarchitecture);
+        freq.base_mhz = fallback.base_mhz;
+        freq.max_mhz = fallback.max_mhz;
+        freq.source = fallback.source;
+    }
     cpu.base_mhz = freq.base_mhz;
     cpu.max_mhz = freq.max_mhz;
 #if defined(__x86_64__)
     constexpr const char* kNoFrequency =
-        "unknown: no cpufreq in sysfs and cpuid leaf 0x16 empty (typical of VMs)";
+        "unknown: no cpufreq in sysfs, cpuid leaf 0x16 empty and no cpu MHz in /proc/cpuinfo";
 #else
-    constexpr const char* kNoFrequency = "unknown: no cpufreq in sysfs (typical of VMs)";
+    constexpr const char* kNoFrequency =
+        "unknown: no cpufreq in sysfs and no published nominal clock for this core/platform";
 #endif
     cpu.frequency_source = freq.source.empty() ? kNoFrequency : freq.source;
 
-    const UarchMatch uarch = lookup_microarchitecture(cpu.vendor, cpu.family, cpu.model);
-    cpu.microarchitecture = uarch.name;
     if (cpu.model_name.empty() && uarch.known) {
         // Arm has no brand string: name the core (and the products built on it).
         cpu.model_name = cpu.vendor + " " + uarch.name;

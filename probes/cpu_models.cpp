@@ -83,9 +83,14 @@ struct ArmRow {
     std::string_view products;
 };
 
+// Arm rows are data, not code: (MIDR implementer, part) -> core and products. Part numbers from
+// Linux arch/arm64/include/asm/cputype.h and the vendors' technical reference manuals; add a row
+// when a new core ships.
 constexpr std::array kArmTable = {
+    // Arm Ltd (implementer 0x41)
     ArmRow{0x41, 0xd03, "Cortex-A53", ""},
     ArmRow{0x41, 0xd05, "Cortex-A55", ""},
+    ArmRow{0x41, 0xd07, "Cortex-A57", ""},
     ArmRow{0x41, 0xd08, "Cortex-A72", "Graviton (1st gen, AWS a1)"},
     ArmRow{0x41, 0xd0b, "Cortex-A76", ""},
     ArmRow{0x41, 0xd0c, "Neoverse N1", "Graviton2, Ampere Altra"},
@@ -93,9 +98,12 @@ constexpr std::array kArmTable = {
     ArmRow{0x41, 0xd40, "Neoverse V1", "Graviton3"},
     ArmRow{0x41, 0xd41, "Cortex-A78", ""},
     ArmRow{0x41, 0xd44, "Cortex-X1", ""},
+    ArmRow{0x41, 0xd46, "Cortex-A510", ""},
     ArmRow{0x41, 0xd47, "Cortex-A710", ""},
     ArmRow{0x41, 0xd48, "Cortex-X2", ""},
     ArmRow{0x41, 0xd49, "Neoverse N2", "Azure Cobalt 100, Alibaba Yitian 710"},
+    ArmRow{0x41, 0xd4a, "Neoverse E1", ""},
+    ArmRow{0x41, 0xd4b, "Cortex-A78C", ""},
     ArmRow{0x41, 0xd4d, "Cortex-A715", ""},
     ArmRow{0x41, 0xd4e, "Cortex-X3", ""},
     ArmRow{0x41, 0xd4f, "Neoverse V2", "Graviton4, NVIDIA Grace, Google Axion"},
@@ -106,10 +114,31 @@ constexpr std::array kArmTable = {
     ArmRow{0x41, 0xd85, "Cortex-X925", "NVIDIA GB10 (DGX Spark)"},
     ArmRow{0x41, 0xd87, "Cortex-A725", "NVIDIA GB10 (DGX Spark)"},
     ArmRow{0x41, 0xd8e, "Neoverse N3", ""},
-    ArmRow{0x46, 0x001, "A64FX", "Fujitsu A64FX"},
+    // Broadcom / Cavium (ThunderX2 shipped under both implementer codes)
+    ArmRow{0x42, 0x516, "Vulcan", "ThunderX2"},
+    ArmRow{0x43, 0x0af, "ThunderX2", "Marvell ThunderX2"},
+    // Fujitsu
+    ArmRow{0x46, 0x001, "A64FX", "Fujitsu A64FX (Fugaku)"},
+    // HiSilicon
     ArmRow{0x48, 0xd01, "TaiShan v110", "Kunpeng 920"},
+    // NVIDIA
+    ArmRow{0x4e, 0x003, "Denver 2", "NVIDIA Tegra X2"},
     ArmRow{0x4e, 0x004, "Carmel", "NVIDIA Xavier"},
-    ArmRow{0x4e, 0x010, "Olympus", "NVIDIA Vera"},
+    // Qualcomm
+    ArmRow{0x51, 0x001, "Oryon", "Snapdragon X Elite"},
+    ArmRow{0x51, 0x800, "Kryo 2xx Gold", ""},
+    ArmRow{0x51, 0x801, "Kryo 2xx Silver", ""},
+    ArmRow{0x51, 0x802, "Kryo 3xx Gold", ""},
+    ArmRow{0x51, 0x803, "Kryo 3xx Silver", ""},
+    ArmRow{0x51, 0x804, "Kryo 4xx Gold", ""},
+    ArmRow{0x51, 0x805, "Kryo 4xx Silver", ""},
+    ArmRow{0x51, 0xc00, "Falkor", "Centriq 2400"},
+    // Apple (Linux on Apple silicon, e.g. Asahi)
+    ArmRow{0x61, 0x022, "Icestorm (M1 efficiency)", "Apple M1"},
+    ArmRow{0x61, 0x023, "Firestorm (M1 performance)", "Apple M1"},
+    ArmRow{0x61, 0x032, "Blizzard (M2 efficiency)", "Apple M2"},
+    ArmRow{0x61, 0x033, "Avalanche (M2 performance)", "Apple M2"},
+    // Ampere
     ArmRow{0xc0, 0xac3, "AmpereOne", "AmpereOne A192"},
     ArmRow{0xc0, 0xac4, "AmpereOne AC04", "AmpereOne M"},
     ArmRow{0xc0, 0xac5, "AmpereOne AC05", ""},
@@ -144,9 +173,56 @@ UarchMatch lookup_microarchitecture(const std::string& vendor, std::optional<uns
     const auto hex = [](std::optional<unsigned> v) {
         return v ? fmt::format("{:#x}", *v) : std::string("?");
     };
+    if (!is_x86_vendor(vendor) && family && model) {
+        // Arm: "family" is the MIDR implementer and "model" the part number.
+        match.name = fmt::format("unknown (implementer {:#04x} part {:#05x})", *family, *model);
+        return match;
+    }
     match.name = fmt::format("unknown (vendor {} family {} model {})",
                              vendor.empty() ? "?" : vendor, hex(family), hex(model));
     return match;
+}
+
+Midr decode_midr(std::uint64_t midr) {
+    Midr m;
+    m.implementer = static_cast<unsigned>((midr >> 24) & 0xffU);
+    m.variant = static_cast<unsigned>((midr >> 20) & 0xfU);
+    m.architecture = static_cast<unsigned>((midr >> 16) & 0xfU);
+    m.part = static_cast<unsigned>((midr >> 4) & 0xfffU);
+    m.revision = static_cast<unsigned>(midr & 0xfU);
+    return m;
+}
+
+std::string arm_implementer_name(unsigned implementer) {
+    switch (implementer) {
+        case 0x00:
+            // Arm ARM: implementer 0 is reserved for software use (QEMU's "max" CPU uses it).
+            return "software implementation (implementer 0x00)";
+        case 0x41:
+            return "ARM";
+        case 0x42:
+            return "Broadcom";
+        case 0x43:
+            return "Cavium";
+        case 0x46:
+            return "Fujitsu";
+        case 0x48:
+            return "HiSilicon";
+        case 0x4e:
+            return "NVIDIA";
+        case 0x51:
+            return "Qualcomm";
+        case 0x61:
+            return "Apple";
+        case 0x6d:
+            return "Microsoft";
+        case 0x70:
+            return "Phytium";
+        case 0xc0:
+            return "Ampere";
+        default:
+            return fmt::format("implementer {:#04x}", implementer);
+    }
 }
 
 }  // namespace assay::probes

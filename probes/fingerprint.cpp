@@ -4,7 +4,8 @@
 // |------------------------------|-------------------------------------------------------------|
 // | cpu.vendor, cpu.model_name   | a different CPU is a different machine class                |
 // | cpu.family/model/stepping    | same brand string, different silicon (e.g. SKX vs CLX 0x55) |
-// | cpu.microarchitecture        | derived, but makes the key list readable on its own          |
+// | fingerprint.scheme           | bumped whenever this list or a value's format changes, so a  |
+// |                              |   new Assay never silently re-keys old snapshots             |
 // | cpu.isa                      | a hypervisor or BIOS can hide AVX-512/AMX: different perf   |
 // | cpu.sve_vector_bits          | SVE length changes every vector kernel on Arm               |
 // | topology.packages/numa_nodes | socket and NUMA layout drive bandwidth and placement        |
@@ -16,8 +17,11 @@
 // | gpu.driver                   | a driver change can move GPU results: new snapshot          |
 // | bios_version, product_name   | firmware and instance type (AWS product_name = type)        |
 //
-// Deliberately NOT in: hostname and machine id (that is the host, not its configuration),
-// kernel, governor, THP, perf settings, timestamps (those are run environment, stored per run).
+// Deliberately NOT in:
+// - cpu.microarchitecture: derived from Assay's own table, so a table update would re-key
+//   identical hardware; family/model/stepping already identify the silicon;
+// - hostname and machine id: that is the host, not its configuration;
+// - kernel, governor, THP, perf settings, timestamps: run environment, stored per run.
 #include "probes/fingerprint.hpp"
 
 #include <fmt/format.h>
@@ -48,12 +52,12 @@ std::vector<std::string> fingerprint_keys(const HostInfo& host) {
     const CpuInfo& cpu = host.cpu;
     const TopologyInfo& topo = host.topology;
     std::vector<std::string> keys;
+    keys.push_back("fingerprint.scheme=1");
     keys.push_back("cpu.vendor=" + cpu.vendor);
     keys.push_back("cpu.model_name=" + cpu.model_name);
     keys.push_back("cpu.family=" + opt(cpu.family));
     keys.push_back("cpu.model=" + opt(cpu.model));
     keys.push_back("cpu.stepping=" + opt(cpu.stepping));
-    keys.push_back("cpu.microarchitecture=" + cpu.microarchitecture);
     keys.push_back("cpu.isa=" + join(cpu.isa_features, ","));
     keys.push_back("cpu.sve_vector_bits=" + opt(cpu.sve_vector_bits));
     keys.push_back(fmt::format("topology.packages={}", topo.packages));

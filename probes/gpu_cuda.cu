@@ -56,8 +56,14 @@ GpuInventory probe_gpus() {
     int count = 0;
     const cudaError_t err = cudaGetDeviceCount(&count);
     if (err != cudaSuccess) {
-        inventory.none_reason = std::string("none detected: CUDA runtime reports ") +
-                                cudaGetErrorString(err) + " (" + cudaGetErrorName(err) + ")";
+        // With the static runtime, "insufficient driver" also means "no driver at all": say
+        // which, since the two call for different fixes.
+        const bool no_driver = err == cudaErrorInsufficientDriver && driver == 0;
+        inventory.none_reason =
+            no_driver ? std::string("none detected: no NVIDIA driver (libcuda) on this host (") +
+                            cudaGetErrorName(err) + ")"
+                      : std::string("none detected: CUDA runtime reports ") +
+                            cudaGetErrorString(err) + " (" + cudaGetErrorName(err) + ")";
         cudaGetLastError();  // clear the sticky-free error so later CUDA users start clean
         return inventory;
     }

@@ -256,7 +256,138 @@ void drop_foreign_x86_info(hwloc_obj_t pkg, TopologyProbe& result) {
     }
 }
 
+/// "0-3,8,10-11" -> {0,1,2,3,8,10,11}; malformed pieces are skipped.
+std::vector<unsigned> parse_cpu_list(const std::string& text) {
+    std::vector<unsigned> out;
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        std::size_t comma = text.find(',', pos);
+        if (comma == std::string::npos) {
+            comma = text.size();
+        }
+        const std::string piece = trim(text.substr(pos, comma - pos));
+        pos = comma + 1;
+        const auto dash = piece.find('-');
+        const auto first = parse_u64(piece.substr(0, dash));
+        const auto last = dash == std::string::npos ? first : parse_u64(piece.substr(dash + 1));
+        // Bound the range: a corrupt file must not make us allocate gigabytes.
+        if (!first || !last || *last < *first || *last > 65535) {
+            continue;
+        }
+        for (std::uint64_t cpu = *first; cpu <= *last; ++cpu) {
+            out.push_back(static_cast<unsigned>(cpu));
+        }
+    }
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+/// sysfs cache "size": "48K", "2048K", "32M", or plain bytes.
+std::optional<std::uint64_t> parse_cache_size(const std::string& text) {
+    std::string t = trim(text);
+    std::uint64_t scale = 1;
+    if (!t.empty() && (t.back() == 'K' || t.back() == 'M' || t.back() == 'G')) {
+        scale = t.back() == 'K' ? 1024ULL : t.back() == 'M' ? 1048576ULL : 1073741824ULL;
+        t.pop_back();
+    }
+    auto value = parse_u64(t);
+    if (!value || *value == 0) {
+        return std::nullopt;
+    }
+    return *value * scale;
+}
+
 }  // namespace
+
+std::vector<CacheLevel> caches_from_sysfs(const std::filesystem::path& fs_root,
+                                          const std::vector<CoreInfo>& cores) {
+    namespace fs = std::filesystem;
+    // (level, type) -> shared_cpu_list text -> (PUs, attributes of that instance)
+    struct Instance {
+        std::vector<unsigned> pus;
+        CacheLevel attrs;
+    };
+    std::map<std::pair<int, std::string>, std::map<std::string, Instance>> found;
+    const fs::path cpu_dir = under_root(fs_root, "/sys/devices/system/cpu");
+    std::error_code ec;
+    fs::directory_iterator cpus(cpu_dir, ec);
+    if (ec) {
+        return {};
+    }
+    for (const auto& cpu_entry : cpus) {
+        const std::string cpu_name = cpu_entry.path().filename().string();
+        if (cpu_name.size() < 4 || cpu_name.rfind("cpu", 0) != 0 ||
+            !parse_u64(cpu_name.substr(3))) {
+            continue;
+        }
+        std::error_code cache_ec;
+        fs::directory_iterator indices(cpu_entry.path() / "cache", cache_ec);
+        if (cache_ec) {
+            continue;
+        }
+        for (const auto& index_entry : indices) {
+            const fs::path dir = index_entry.path();
+            if (dir.filename().string().rfind("index", 0) != 0) {
+                continue;
+            }
+            const auto level = parse_int(read_line(dir / "level").value_or(""));
+            const std::string sys_type = read_line(dir / "type").value_or("");
+            const auto size = parse_cache_size(read_line(dir / "size").value_or(""));
+            const std::string shared = read_line(dir / "shared_cpu_list").value_or("");
+            if (!level || *level <= 0 || !size || shared.empty()) {
+                continue;
+            }
+            const std::string type = sys_type == "Data"          ? "data"
+                                     : sys_type == "Instruction" ? "instruction"
+                                                                 : "unified";
+            Instance& inst = found[{*level, type}][shared];
+            if (!inst.pus.empty()) {
+                continue;  // this instance was already read through another CPU
+            }
+            inst.pus = parse_cpu_list(shared);
+            inst.attrs.level = *level;
+            inst.attrs.type = type;
+            inst.attrs.size_bytes = *size;
+            const auto line = parse_u64(read_line(dir / "coherency_line_size").value_or(""));
+            inst.attrs.line_bytes = line && *line < 65536 ? static_cast<unsigned>(*line) : 0U;
+            // 0 ways in sysfs means fully associative on some kernels; unknown when absent.
+            const auto ways = parse_int(read_line(dir / "ways_of_associativity").value_or(""));
+            inst.attrs.associativity = !ways ? 0 : (*ways == 0 ? -1 : *ways);
+        }
+    }
+    std::vector<CacheLevel> out;
+    for (const auto& [key, instances] : found) {
+        CacheLevel level;
+        level.level = key.first;
+        level.type = key.second;
+        // Like the hwloc path: the largest instance's attributes (heterogeneous clusters).
+        for (const auto& [text, inst] : instances) {
+            ++level.instances;
+            if (inst.attrs.size_bytes < level.size_bytes) {
+                continue;
+            }
+            level.size_bytes = inst.attrs.size_bytes;
+            level.line_bytes = inst.attrs.line_bytes;
+            level.associativity = inst.attrs.associativity;
+            level.pus_per_instance = static_cast<unsigned>(inst.pus.size());
+            level.cores_per_instance = 0;
+            for (const CoreInfo& core : cores) {
+                const bool inside = std::any_of(
+                    core.pu_os_indices.begin(), core.pu_os_indices.end(), [&inst](unsigned pu) {
+                        return std::binary_search(inst.pus.begin(), inst.pus.end(), pu);
+                    });
+                level.cores_per_instance += inside ? 1U : 0U;
+            }
+        }
+        out.push_back(std::move(level));
+    }
+    std::sort(out.begin(), out.end(), [](const CacheLevel& a, const CacheLevel& b) {
+        return std::make_tuple(a.level, cache_type_rank(a.type)) <
+               std::make_tuple(b.level, cache_type_rank(b.type));
+    });
+    return out;
+}
 
 bool is_accelerator_pci(std::uint32_t class_id, std::uint16_t vendor_id, std::uint16_t device_id) {
     constexpr std::uint16_t kNvidia = 0x10de;
@@ -344,6 +475,13 @@ TopologyProbe probe_topology(const ProbeOptions& options) {
     result.dmi_bios_version = info(root, "DMIBIOSVersion");
     drop_foreign_x86_info(pkg, result);
 
+    if (!options.topology_xml && out.caches.empty()) {
+        // Some cloud VMs (and qemu-user) expose no caches to hwloc while sysfs still lists them.
+        out.caches = caches_from_sysfs(options.fs_root, out.core_list);
+        if (!out.caches.empty()) {
+            out.source += "; caches from sysfs cpu*/cache/index* (hwloc reported none)";
+        }
+    }
     if (!options.topology_xml) {
         if (auto meminfo = read_text(under_root(options.fs_root, "/proc/meminfo"))) {
             out.os_memory_bytes = meminfo_value(*meminfo, "MemTotal");

@@ -18,6 +18,10 @@ std::string opt(const std::optional<T>& v, const char* suffix = "") {
     return v ? fmt::format("{}{}", *v, suffix) : "unknown";
 }
 
+std::string mhz(const std::optional<double>& v) {
+    return v ? fmt::format("{:.0f} MHz", *v) : std::string("unknown");
+}
+
 /// "0-3,8" style list of OS indices.
 std::string index_ranges(std::vector<unsigned> v) {
     std::sort(v.begin(), v.end());
@@ -88,7 +92,7 @@ std::string render_host_summary(const HostInfo& h) {
              fmt::format("{} / {} / {}", opt(c.family), opt(c.model), opt(c.stepping)));
     }
     line(out, "frequency",
-         fmt::format("base {} MHz, max {} MHz ({})", opt(c.base_mhz), opt(c.max_mhz),
+         fmt::format("base {}, max {} ({})", mhz(c.base_mhz), mhz(c.max_mhz),
                      or_unknown(c.frequency_source)));
     {
         std::string isa;

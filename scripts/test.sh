@@ -22,3 +22,8 @@ for preset in dev asan; do
   echo "== test: $preset"
   ctest --preset "$preset" -j"$jobs"
 done
+
+if [ "$(uname -m)" = "x86_64" ]; then
+  echo "== aarch64: cross-build + unit tests under qemu (SVE 256 and 128)"
+  ./scripts/test-aarch64.sh
+fi

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace {
@@ -156,4 +157,31 @@ TEST_CASE("an unknown LLC assumes 64 MiB and records the assumption", "[benches]
     CHECK(context(*all, "llc_bytes_assumed") == 1);
     CHECK(context(*all, "llc_bytes") == 64.0 * kMiB);
     CHECK(context(*all, "array_bytes") >= 4.0 * 64 * kMiB);
+}
+
+// Graviton is the AI CPU that matters most: every benchmark must say how it runs on aarch64,
+// either "yes" (an Arm implementation exists) or an explicit, recorded "n/a on aarch64: <reason>".
+TEST_CASE("every catalog entry has an aarch64 implementation or a recorded n/a",
+          "[catalog][aarch64]") {
+    auto host = two_core_host();
+    const auto defs = assay::build_catalog(host);
+    REQUIRE_FALSE(defs.empty());
+    for (const auto& d : defs) {
+        INFO(d.full_name() << " aarch64='" << d.aarch64 << "'");
+        const bool yes = d.aarch64 == "yes";
+        const std::string na_prefix = "n/a on aarch64: ";
+        const bool na = d.aarch64.rfind(na_prefix, 0) == 0 && d.aarch64.size() > na_prefix.size();
+        CHECK((yes || na));
+    }
+}
+
+TEST_CASE("catalog entries have unique names and belong to a suite", "[catalog]") {
+    const auto defs = assay::build_catalog(two_core_host());
+    std::set<std::string> names;
+    for (const auto& d : defs) {
+        INFO(d.full_name());
+        CHECK(names.insert(d.full_name()).second);
+        CHECK_FALSE(d.suites.empty());
+        CHECK((d.skip_reason.empty() == static_cast<bool>(d.make)));
+    }
 }

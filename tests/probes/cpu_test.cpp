@@ -110,7 +110,8 @@ TEST_CASE("peak estimates follow the per-uarch table", "[probes][peak]") {
             cpu_with("Neoverse V2", {"asimd", "bf16", "dotprod", "sve", "sve2"}, 3100.0),
             cores(64));
         CHECK(find(peaks, "fp64")->ops_per_second == Approx(64 * 3.1e9 * 16));
-        CHECK(find(peaks, "bf16")->ops_per_second == Approx(64 * 3.1e9 * 64));
+        // BFMMLA: 4x the fp32 rate (4 pipes x 4 lanes x 2 x 4).
+        CHECK(find(peaks, "bf16")->ops_per_second == Approx(64 * 3.1e9 * 128));
         CHECK(find(peaks, "int8")->ops_per_second == Approx(64 * 3.1e9 * 128));
     }
     SECTION("unknown uarch says assumed") {

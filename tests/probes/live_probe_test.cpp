@@ -1,5 +1,7 @@
 // Smoke test of probe_host() on the machine running the tests.
 #include <algorithm>
+#include <cstdlib>
+#include <string>
 
 #include <catch2/catch.hpp>
 
@@ -17,9 +19,21 @@ TEST_CASE("live probe describes this machine", "[probes][live]") {
     CHECK(host.cpu.family.has_value());
 #elif defined(__aarch64__)
     CHECK(host.cpu.arch == "aarch64");
+    CHECK(host.cpu.has("asimd"));
+    // scripts/qemu-aarch64.sh sets ASSAY_SVE_BITS and starts qemu with that vector length.
+    if (const char* bits = std::getenv("ASSAY_SVE_BITS")) {
+        CHECK(host.cpu.has("sve"));
+        REQUIRE(host.cpu.sve_vector_bits.has_value());
+        CHECK(*host.cpu.sve_vector_bits == static_cast<unsigned>(std::stoul(bits)));
+    }
+    CHECK(host.cpu.family.has_value());  // MIDR implementer: sysfs or the emulated register
+    CHECK(host.cpu.model.has_value());
+    CHECK_FALSE(host.cpu.vendor.empty());
+    CHECK_FALSE(host.cpu.model_name.empty());
 #endif
     CHECK(std::is_sorted(host.cpu.isa_features.begin(), host.cpu.isa_features.end()));
-    CHECK(host.topology.source == "this host");
+    // "this host", plus a note when the caches came from the sysfs fallback.
+    CHECK(host.topology.source.rfind("this host", 0) == 0);
     CHECK(host.topology.cores >= 1);
     CHECK(host.topology.pus >= host.topology.cores);
     CHECK_FALSE(host.topology.caches.empty());

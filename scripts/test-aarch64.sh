@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Cross-builds Assay for aarch64 (Debian's crossbuild-essential-arm64 + arm64 multiarch -dev
+# packages) and runs the unit tests under qemu-user twice: SVE at 256-bit vectors
+# (Graviton3-like) and at 128-bit (Graviton4/Grace-like). Called by scripts/test.sh on x86-64.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+jobs=$(nproc)
+
+ARM_PACKAGES=(crossbuild-essential-arm64 qemu-user
+  libhwloc-dev:arm64 libpapi-dev:arm64 libbenchmark-dev:arm64 libfmt-dev:arm64 libsqlite3-dev:arm64)
+missing=()
+for p in "${ARM_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  echo "test-aarch64: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  dpkg --print-foreign-architectures | grep -qx arm64 || $SUDO dpkg --add-architecture arm64
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+cmake -S . -B build/aarch64 -G Ninja \
+  -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DASSAY_WERROR=ON >/dev/null
+cmake --build build/aarch64 -j"$jobs"
+for bits in 256 128; do
+  echo "== aarch64 unit tests under qemu, SVE ${bits}-bit"
+  ASSAY_SVE_BITS=$bits ctest --test-dir build/aarch64 -L unit -j"$jobs" --output-on-failure
+  ASSAY_SVE_BITS=$bits scripts/qemu-aarch64.sh build/aarch64/app/assay probe --no-gpu \
+    | grep -E 'architecture|ISA features|SVE'
+done
