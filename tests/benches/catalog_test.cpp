@@ -117,6 +117,9 @@ TEST_CASE("catalog skips with a reason when the topology has no cores", "[benche
     const auto defs = assay::build_catalog(h);
     REQUIRE(!defs.empty());
     for (const auto& d : defs) {
+        if (d.device != "cpu") {
+            continue;  // GPU entries have their own reasons (no GPU in this host)
+        }
         CHECK(d.skip_reason == "no cores in the probed topology");
         CHECK_FALSE(d.make);
     }
@@ -184,4 +187,18 @@ TEST_CASE("catalog entries have unique names and belong to a suite", "[catalog]"
         CHECK_FALSE(d.suites.empty());
         CHECK((d.skip_reason.empty() == static_cast<bool>(d.make)));
     }
+}
+
+TEST_CASE("a host without GPUs gets one skipped CUDA entry that says why", "[catalog][cuda]") {
+    assay::HostInfo h = two_core_host();
+    h.gpu.none_reason = "none detected: no NVIDIA driver";
+    const auto defs = assay::build_catalog(h);
+    int cuda = 0;
+    for (const auto& d : defs) {
+        if (d.device.rfind("cuda:", 0) != 0) continue;
+        ++cuda;
+        CHECK_FALSE(d.make);
+        CHECK_FALSE(d.skip_reason.empty());
+    }
+    CHECK(cuda == 1);
 }
