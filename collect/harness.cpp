@@ -121,9 +121,24 @@ struct Collector {
     const HarnessOptions& options;
     const std::function<void(const Result&)>& sink;
     HarnessSummary summary;
-    std::optional<Result> pending;  ///< the finished benchmark, handed over in ReportRuns
-    std::string pending_label;      ///< "[i/n] name" of the pending result
-    std::exception_ptr sink_error;  ///< a throwing sink stops the run; rethrown afterwards
+    std::optional<Result> pending;       ///< the finished benchmark, handed over in ReportRuns
+    std::string pending_label;           ///< "[i/n] name" of the pending result
+    std::exception_ptr sink_error;       ///< a throwing sink stops the run; rethrown afterwards
+    CounterSession* counters = nullptr;  ///< one per run, when options.counters is set
+    std::vector<std::string> instrument_notes;  ///< counters/telemetry that failed mid-run
+
+    /// Keeps the first availability seen per telemetry source (the GPU one appears with the
+    /// first cuda:N benchmark).
+    void note_telemetry(const std::vector<TelemetryAvailability>& seen) {
+        auto& known = summary.telemetry_availability;
+        for (const TelemetryAvailability& a : seen) {
+            const bool have = std::any_of(known.begin(), known.end(),
+                                          [&](const auto& k) { return k.source == a.source; });
+            if (!have) {
+                known.push_back(a);
+            }
+        }
+    }
 
     void progress(const std::string& line) const {
         if (options.progress) {
@@ -209,12 +224,87 @@ class StopRule {
     std::size_t last_check_ = 0;
 };
 
+/// The GPU index of a "cuda:N" device, for NVML telemetry.
+std::optional<unsigned> gpu_index_of(const std::string& device) {
+    static const std::regex cuda(R"(^cuda:([0-9]+)$)");
+    std::smatch m;
+    if (std::regex_match(device, m, cuda)) {
+        return static_cast<unsigned>(std::stoul(m[1].str()));
+    }
+    return std::nullopt;
+}
+
+/// Counters and telemetry around one benchmark's sampling phase. Any failure in them becomes a
+/// note, never a failed benchmark; the destructor stops what is still running (interrupts,
+/// exceptions) and discards it.
+class Instruments {
+  public:
+    Instruments(CounterSession* counters, TelemetrySampler* telemetry)
+        : counters_(counters), telemetry_(telemetry) {}
+    ~Instruments() { finish(0); }
+    Instruments(const Instruments&) = delete;
+    Instruments& operator=(const Instruments&) = delete;
+
+    void start() {
+        // Counters first: the telemetry thread started after them is not counted.
+        if (counters_ != nullptr && counters_->any_available()) {
+            guarded([&] { counters_->start(); });
+            counting_ = true;
+        }
+        if (telemetry_ != nullptr) {
+            guarded([&] { telemetry_->start(); });
+            sampling_ = true;
+        }
+    }
+
+    /// Stops both; metrics normalised per kernel execution (`iterations` = timed samples).
+    std::vector<Metric> finish(double iterations) {
+        std::vector<Metric> out;
+        if (counting_) {
+            counting_ = false;
+            guarded([&] { out = counters_->stop(iterations); });
+        }
+        if (sampling_) {
+            sampling_ = false;
+            guarded([&] {
+                std::vector<Metric> t = telemetry_->stop(iterations);
+                out.insert(out.end(), t.begin(), t.end());
+            });
+        }
+        return out;
+    }
+
+    const std::string& note() const { return note_; }
+
+  private:
+    template <typename Fn>
+    void guarded(Fn&& fn) noexcept {
+        try {
+            fn();
+        } catch (const std::exception& e) {
+            note_ = e.what();
+        } catch (...) {
+            note_ = "unknown exception in counters/telemetry";
+        }
+    }
+
+    CounterSession* counters_;
+    TelemetrySampler* telemetry_;
+    bool counting_ = false;
+    bool sampling_ = false;
+    std::string note_;
+};
+
 /// Measures one runnable def. Returns nullopt when the stop flag interrupted it.
-std::optional<Result> measure(const BenchmarkDef& def, const HarnessOptions& options) {
+std::optional<Result> measure(const BenchmarkDef& def, const HarnessOptions& options,
+                              CounterSession* counters, TelemetrySampler* telemetry,
+                              std::string& instrument_note) {
     const SamplingPolicy& policy = options.policy;
     Result r = base_result(def);
     const auto t_start = Clock::now();
     WorkModel work;
+    std::vector<Metric> instrument_metrics;
+    Instruments instruments(counters, telemetry);
     try {
         if (!def.make) {
             throw Error(fmt::format("benchmark '{}' has no kernel factory", def.full_name()));
@@ -236,6 +326,7 @@ std::optional<Result> measure(const BenchmarkDef& def, const HarnessOptions& opt
         } while (warm_seconds < policy.warmup_seconds &&
                  seconds_since(t_warmup) < policy.warmup_seconds);
 
+        instruments.start();
         const auto t_sampling = Clock::now();
         StopRule rule(policy);
         double sampled_seconds = 0;
@@ -250,6 +341,7 @@ std::optional<Result> measure(const BenchmarkDef& def, const HarnessOptions& opt
                 break;
             }
         }
+        instrument_metrics = instruments.finish(static_cast<double>(r.samples.size()));
 
         const Verification v = kernel->verify();
         r.verified = v.ok;
@@ -277,6 +369,8 @@ std::optional<Result> measure(const BenchmarkDef& def, const HarnessOptions& opt
                             r.stats.rel_iqr() <= policy.target_rel_iqr;
     r.metrics.push_back(noise_metric("noise.rel_iqr", r.stats.rel_iqr(), "ratio"));
     r.metrics.push_back(noise_metric("noise.target_met", target_met ? 1 : 0, "flag"));
+    r.metrics.insert(r.metrics.end(), instrument_metrics.begin(), instrument_metrics.end());
+    instrument_note = instruments.note();
     r.wall_seconds = seconds_since(t_start);
     return r;
 }
@@ -301,7 +395,23 @@ void run_one(benchmark::State& state, const BenchmarkDef& def, std::size_t index
     }
     c.progress(fmt::format("{} : running", c.pending_label));
     for (auto _ : state) {
-        std::optional<Result> r = measure(def, c.options);
+        std::optional<TelemetrySampler> telemetry;
+        if (c.options.telemetry) {
+            try {
+                telemetry.emplace(std::vector<unsigned>{}, c.options.nominal_cpu_mhz,
+                                  gpu_index_of(def.device));
+                c.note_telemetry(telemetry->availability());
+            } catch (const std::exception& e) {
+                c.note_telemetry({{"telemetry", false, fmt::format("unavailable: {}", e.what())}});
+                telemetry.reset();
+            }
+        }
+        std::string note;
+        std::optional<Result> r =
+            measure(def, c.options, c.counters, telemetry ? &*telemetry : nullptr, note);
+        if (!note.empty()) {
+            c.instrument_notes.push_back(fmt::format("{}: {}", def.full_name(), note));
+        }
         if (!r) {
             c.summary.interrupted = true;
             state.SkipWithError("interrupted");
@@ -377,10 +487,15 @@ HarnessSummary run_benchmarks(const std::vector<BenchmarkDef>& defs, const Harne
     const std::lock_guard lock(run_mutex);
 
     const std::vector<const BenchmarkDef*> selected = select_benchmarks(defs, options.filter_regex);
-    Collector collector{options, sink, {}, std::nullopt, {}, nullptr};
+    Collector collector{options, sink, {}, std::nullopt, {}, nullptr, nullptr, {}};
     collector.summary.selected = selected.size();
     if (selected.empty()) {
         return collector.summary;
+    }
+    std::optional<CounterSession> counters;
+    if (!options.counters.empty()) {
+        counters.emplace(options.counters);
+        collector.counters = &*counters;
     }
 
     initialize_google_benchmark();
@@ -409,6 +524,13 @@ HarnessSummary run_benchmarks(const std::vector<BenchmarkDef>& defs, const Harne
     }
     benchmark::ClearRegisteredBenchmarks();
     collector.flush();  // defensive: a result the library did not report is still delivered
+    if (counters) {
+        // After the run: start() records how each event was counted (PAPI_attach / perf).
+        collector.summary.counter_availability = counters->availability();
+    }
+    for (const std::string& note : collector.instrument_notes) {
+        collector.summary.counter_availability.push_back({"counters/telemetry", false, note});
+    }
     if (collector.sink_error) {
         std::rethrow_exception(collector.sink_error);
     }

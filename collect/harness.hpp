@@ -4,10 +4,13 @@
 /// hands a complete Result (every sample + stats + derived metrics) to a sink.
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "benches/kernel.hpp"
+#include "collect/counters.hpp"
+#include "collect/telemetry.hpp"
 #include "core/result.hpp"
 
 namespace assay {
@@ -32,16 +35,28 @@ struct HarnessOptions {
     std::function<bool()> stop_requested;
     /// Human progress lines ("[3/12] stream.triad ... 21.3 GB/s"); may be null.
     std::function<void(const std::string&)> progress;
+    /// Events to count around each benchmark's sampling phase (PAPI names and `group:NAME`);
+    /// empty = no counting. Unavailable events are noted in the summary, never fatal.
+    std::vector<std::string> counters;
+    /// Sample CPU clocks / package energy (and the GPU of cuda:N devices) while sampling.
+    bool telemetry = true;
+    /// Nominal CPU clock: an average clock below 90 % of it marks a result throttled.
+    std::optional<double> nominal_cpu_mhz;
 };
 
 struct HarnessSummary {
     std::size_t selected = 0, ok = 0, failed = 0, skipped = 0;
     bool interrupted = false;
+    /// What could be counted / sampled in this run (store them with the run).
+    std::vector<CounterAvailability> counter_availability;
+    std::vector<TelemetryAvailability> telemetry_availability;
 };
 
 /// Runs every def whose full_name() matches the filter. Each finished benchmark's Result goes to
-/// sink() before the next starts (so a store can commit it at once). Throws UsageError on a bad
-/// filter regex.
+/// sink() before the next starts (so a store can commit it at once). With options.counters set,
+/// each Result also carries "counter.*" metrics (per kernel execution) and, with telemetry,
+/// "telemetry.*" metrics. Throws UsageError on a bad filter regex or a garbled counter list /
+/// unknown counter group, InputError on a malformed group file (all before anything runs).
 HarnessSummary run_benchmarks(const std::vector<BenchmarkDef>& defs, const HarnessOptions& options,
                               const std::function<void(const Result&)>& sink);
 

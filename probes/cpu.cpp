@@ -218,7 +218,7 @@ std::string arm_identification(const fs::path& root, unsigned long hwcap, CpuInf
         std::uint64_t midr = 0;
         __asm__ volatile("mrs %0, MIDR_EL1" : "=r"(midr));
         midr_out = decode_midr(midr);
-        return "mrs MIDR_EL1 (kernel-emulated)";
+        return "mrs MIDR_EL1 (EL0 read emulated by the kernel or qemu-user)";
     }
     auto text = read_text(under_root(root, "/proc/cpuinfo"));
     if (!text) {
@@ -285,8 +285,10 @@ void probe_aarch64(const fs::path& root, CpuInfo& cpu) {
                 cpu.model_name += " (" + uarch.products + ")";
             }
         } else {
-            cpu.model_name = fmt::format("{} part {:#05x}{} (not in the core table)", cpu.vendor,
-                                         *cpu.model, rev);
+            cpu.model_name = fmt::format(
+                "unknown Arm core: implementer {:#04x} part {:#05x}{} (not in the core "
+                "table)",
+                *cpu.family, *cpu.model, rev);
         }
     }
     cpu.isa_source = fmt::format("getauxval(AT_HWCAP={:#x}, AT_HWCAP2={:#x}); MIDR from {}", hwcap,

@@ -165,6 +165,69 @@ std::string status_cell(const Result& r) {
     return "?";
 }
 
+/// Metrics whose name starts with `prefix`, as "name value unit" items (prefix stripped).
+std::string metric_list(const Result& r, const std::string& prefix) {
+    std::string out;
+    for (const auto& m : r.metrics) {
+        if (m.name.rfind(prefix, 0) != 0) {
+            continue;
+        }
+        out += fmt::format("{}{} {}{}", out.empty() ? "" : "; ", m.name.substr(prefix.size()),
+                           num(m.value), m.unit.empty() ? "" : " " + m.unit);
+    }
+    return out;
+}
+
+/// What could and could not be measured during the run (counters, telemetry), from provenance.
+std::string render_conditions(const StoredRun& r) {
+    std::string counters, telemetry;
+    for (const auto& [key, value] : r.info.environment) {
+        if (key.rfind("counter.", 0) == 0) {
+            counters += fmt::format("\n  - `{}`: {}", key.substr(8), md_escape(value));
+        } else if (key.rfind("telemetry.", 0) == 0) {
+            telemetry += fmt::format("\n  - {}: {}", key.substr(10), md_escape(value));
+        }
+    }
+    std::string out = "\nMeasurement conditions:\n";
+    const auto hw = r.info.environment.find("hw_counters");
+    if (hw != r.info.environment.end()) {
+        out += fmt::format("- hardware counters on this host: {}\n", md_escape(hw->second));
+    }
+    out += counters.empty() ? "- counters: none requested (`assay run --counters ...`)\n"
+                            : "- counters requested:" + counters + "\n";
+    out += telemetry.empty() ? "- telemetry: not recorded by this run\n"
+                             : "- telemetry:" + telemetry + "\n";
+    return out;
+}
+
+/// Per-result details: noise, verification, counters and telemetry.
+std::string render_details(const std::vector<StoredResult>& results) {
+    std::string out;
+    for (const auto& sr : results) {
+        const Result& r = sr.result;
+        if (r.samples.empty()) {
+            continue;
+        }
+        const Metric* target = r.find_metric("noise.target_met");
+        out += fmt::format("\n**{}@{}:{}** — {} samples, rel IQR {:.2f} %{}\n", r.bench_case.id(),
+                           r.device, r.backend, r.samples.size(), 100.0 * r.stats.rel_iqr(),
+                           target == nullptr      ? ""
+                           : target->value != 0.0 ? " (noise target met)"
+                                                  : " (noise target not met: time limit reached)");
+        if (!r.verification.empty()) {
+            out += fmt::format("- verification: {}\n", md_escape(r.verification));
+        }
+        const std::string counters = metric_list(r, "counter.");
+        out += fmt::format("- counters (per kernel execution): {}\n",
+                           counters.empty() ? "none recorded" : md_escape(counters));
+        const std::string telemetry = metric_list(r, "telemetry.");
+        out += fmt::format("- telemetry: {}\n", telemetry.empty()
+                                                    ? "none recorded (see measurement conditions)"
+                                                    : md_escape(telemetry));
+    }
+    return out.empty() ? out : "\nDetails:\n" + out;
+}
+
 std::string render_markdown(const std::vector<RunWithResults>& runs, const ReportContext& ctx) {
     std::string out = "# Assay report\n\n";
     // Group by host, keeping the order the runs arrived in (newest first from the store).
@@ -235,6 +298,8 @@ std::string render_markdown(const std::vector<RunWithResults>& runs, const Repor
                                    : res.verified                      ? "yes"
                                                                        : "**no**");
             }
+            out += render_conditions(r);
+            out += render_details(rw->results);
         }
     }
     return out;
