@@ -30,6 +30,8 @@ struct RunOpts {
     std::uint64_t max_working_set_bytes = 0;
     bool progress = false;
     bool no_progress = false;
+    std::vector<std::string> counters;
+    bool no_telemetry = false;
 };
 
 SamplingPolicy sampling_policy(const RunOpts& o) {
@@ -128,14 +130,30 @@ int run(const RunOpts& o, const std::string& command_line) {
     ho.policy = policy;
     ho.filter_regex = o.filter;
     ho.stop_requested = [] { return interrupt_signal() != 0; };
-    if (show_progress)
+    if (show_progress) {
         ho.progress = progress;
+    }
+    ho.counters = o.counters;
+    ho.telemetry = !o.no_telemetry;
+    ho.nominal_cpu_mhz = host.cpu.base_mhz;
 
     std::vector<Result> results;
     const HarnessSummary summary = run_benchmarks(defs, ho, [&](const Result& r) {
         store.add_result(run_id, r);  // one transaction per benchmark: kept even if interrupted
         results.push_back(r);
     });
+
+    // What could and could not be counted or sampled is data: kept with the run.
+    std::map<std::string, std::string> conditions;
+    for (const auto& a : summary.counter_availability) {
+        conditions["counter." + a.event] = a.available ? "available" : a.reason;
+    }
+    for (const auto& a : summary.telemetry_availability) {
+        conditions["telemetry." + a.source] = a.available ? "available" : a.reason;
+    }
+    if (!conditions.empty()) {
+        store.merge_run_environment(run_id, conditions);
+    }
 
     const int sig = interrupt_signal();
     if (summary.interrupted || sig != 0) {
@@ -182,6 +200,12 @@ Action add_run_command(CLI::App& app, int argc, char** argv) {
            "--max-working-set", o->max_working_set_bytes,
            "Cap any benchmark's working set (e.g. 512MiB); default: 1/4 of available memory")
         ->transform(CLI::AsSizeValue(false));
+    cmd->add_option("--counters", o->counters,
+                    "Counters to record per result, comma-separated: PAPI presets, native names "
+                    "(perf::TASK-CLOCK) or group:NAME (sw, ipc, flops, mem)")
+        ->delimiter(',');
+    cmd->add_flag("--no-telemetry", o->no_telemetry,
+                  "Do not sample clocks, energy and GPU telemetry during benchmarks");
     cmd->add_flag("--progress", o->progress, "Progress on stderr even when it is not a terminal");
     cmd->add_flag("--no-progress", o->no_progress, "No progress lines");
     const std::string command_line = joined_command_line(argc, argv);

@@ -528,6 +528,25 @@ void Store::finish_run(std::int64_t run_id, RunStatus status, const std::string&
     tx.commit();
 }
 
+void Store::merge_run_environment(std::int64_t run_id,
+                                  const std::map<std::string, std::string>& entries) {
+    auto& db = impl_->db;
+    const std::string what = fmt::format("updating the environment of run {}", run_id);
+    sqlite::Transaction tx(db);
+    sqlite::Statement select(db, "SELECT environment_json FROM run WHERE id = ?1", what);
+    select.bind(1, run_id);
+    if (!select.step()) {
+        throw StoreError(fmt::format("{}: {}: no such run", db.path().string(), what));
+    }
+    auto env = environment_from_json(select.get_text(0), db.path(), run_id);
+    for (const auto& [key, value] : entries) {
+        env[key] = value;
+    }
+    sqlite::Statement update(db, "UPDATE run SET environment_json = ?2 WHERE id = ?1", what);
+    update.bind(1, run_id).bind(2, environment_to_json(env)).run();
+    tx.commit();
+}
+
 int Store::mark_dead_runs_incomplete(const std::string& hostname) {
     auto& db = impl_->db;
     const std::string what = fmt::format("marking dead runs on '{}' incomplete", hostname);

@@ -3,6 +3,7 @@
 /// forward-only migrations keyed by PRAGMA user_version. sqlite3 never leaves this module.
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -67,6 +68,10 @@ class Store {
     std::int64_t add_result(std::int64_t run_id, const Result& result);
     /// Marks the run complete or incomplete (with a note, e.g. "interrupted by SIGINT").
     void finish_run(std::int64_t run_id, RunStatus status, const std::string& note = {});
+    /// Adds or replaces entries of the run's environment (e.g. counter availability learnt
+    /// while measuring), in one transaction.
+    void merge_run_environment(std::int64_t run_id,
+                               const std::map<std::string, std::string>& entries);
     /// Runs still "running" whose process (pid on this hostname) is gone become "incomplete".
     /// Returns how many were changed.
     int mark_dead_runs_incomplete(const std::string& hostname);

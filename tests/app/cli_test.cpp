@@ -17,6 +17,7 @@
 #include "core/sha256.hpp"
 #include "process.hpp"
 #include "store/store.hpp"
+#include "tests/collect/perf_support.hpp"
 
 namespace fs = std::filesystem;
 using assay::test::line_count;
@@ -240,4 +241,44 @@ TEST_CASE("cli: SIGINT mid-run keeps completed results and marks the run incompl
     REQUIRE(results.size() == 1);
     CHECK(results[0].result.status == assay::ResultStatus::ok);
     CHECK(results[0].result.verified);
+}
+
+TEST_CASE("cli: --counters stores counters per result; unavailable ones are recorded, run goes on",
+          "[cli][counters]") {
+    const fs::path db = temp_path("counters.db");
+    auto args = quick_run_args(db);
+    args.insert(args.end(), {"--filter", "@cpu:", "--counters",
+                             "perf::TASK-CLOCK,perf::PAGE-FAULTS,PAPI_TOT_CYC"});
+    const auto run = run_assay(args);
+    INFO(run.err);
+    REQUIRE(run.exit_code == 0);
+
+    const auto store = assay::Store::open(db, assay::OpenMode::read_only);
+    const auto runs = store.list_runs();
+    REQUIRE(runs.size() == 1);
+    const auto& env = runs[0].info.environment;
+    REQUIRE(env.count("counter.PAPI_TOT_CYC") == 1);
+    REQUIRE(env.count("counter.perf::TASK-CLOCK") == 1);
+    std::string why;
+    const bool sw = assay::test::software_perf_events_work(why);
+    CHECK((env.at("counter.perf::TASK-CLOCK") == "available") == sw);
+    const bool hw_cycles = env.at("counter.PAPI_TOT_CYC") == "available";
+    if (!hw_cycles) {
+        CHECK_THAT(env.at("counter.PAPI_TOT_CYC"), Catch::StartsWith("unavailable"));
+    }
+    const auto results = store.results_for_run(runs[0].id);
+    REQUIRE_FALSE(results.empty());
+    for (const auto& sr : results) {
+        const auto& r = sr.result;
+        if (r.status != assay::ResultStatus::ok)
+            continue;
+        INFO(r.bench_case.id());
+        CHECK((r.find_metric("counter.perf::TASK-CLOCK") != nullptr) == sw);
+        CHECK((r.find_metric("counter.perf::PAGE-FAULTS") != nullptr) == sw);
+        CHECK((r.find_metric("counter.PAPI_TOT_CYC") != nullptr) == hw_cycles);
+    }
+    const auto md = run_assay({"report", "--db", db.string()});
+    REQUIRE(md.exit_code == 0);
+    CHECK_THAT(md.out, Catch::Contains("PAPI_TOT_CYC"));
+    CHECK_THAT(md.out, Catch::Contains("Measurement conditions"));
 }

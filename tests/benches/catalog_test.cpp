@@ -195,7 +195,8 @@ TEST_CASE("a host without GPUs gets one skipped CUDA entry that says why", "[cat
     const auto defs = assay::build_catalog(h);
     int cuda = 0;
     for (const auto& d : defs) {
-        if (d.device.rfind("cuda:", 0) != 0) continue;
+        if (d.device.rfind("cuda:", 0) != 0)
+            continue;
         ++cuda;
         CHECK_FALSE(d.make);
         CHECK_FALSE(d.skip_reason.empty());

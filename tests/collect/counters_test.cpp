@@ -11,6 +11,7 @@
 
 #include "benches/thread_team.hpp"
 #include "core/error.hpp"
+#include "perf_support.hpp"
 
 namespace {
 
@@ -59,6 +60,17 @@ std::vector<unsigned> allowed_pus() {
 TEST_CASE("software events are available here and counted", "[collect][counters]") {
     assay::CounterSession s({"perf::TASK-CLOCK", "perf::PAGE-FAULTS"});
     REQUIRE(s.availability().size() == 2);
+    std::string why;
+    if (!assay::test::software_perf_events_work(why)) {
+        WARN("software perf events unusable here (" << why << "): checking the unavailable path");
+        for (const auto& a : s.availability()) {
+            CHECK_FALSE(a.available);
+            CHECK_FALSE(a.reason.empty());
+        }
+        s.start();
+        CHECK(s.stop(1).empty());
+        return;
+    }
     for (const auto& a : s.availability()) {
         INFO(a.event << ": " << a.reason);
         CHECK(a.available);
@@ -97,11 +109,13 @@ TEST_CASE("hardware presets and unknown names are unavailable with reasons",
     REQUIRE(bogus != nullptr);
     CHECK_FALSE(bogus->available);
     CHECK(bogus->reason.rfind("unavailable: ", 0) == 0);
-    CHECK(find(s, "perf::TASK-CLOCK")->available);
+    std::string why;
+    const bool sw = assay::test::software_perf_events_work(why);
+    CHECK(find(s, "perf::TASK-CLOCK")->available == sw);
     s.start();
     const auto m = s.stop(1);
     CHECK(find(m, "counter.NOT_AN_EVENT") == nullptr);
-    CHECK(find(m, "counter.perf::TASK-CLOCK") != nullptr);
+    CHECK((find(m, "counter.perf::TASK-CLOCK") != nullptr) == sw);
     // This suite's reference machine is a VM without a PMU; on bare metal the preset counts.
     if (!cyc->available) {
         CHECK_FALSE(cyc->reason.empty());
@@ -136,6 +150,13 @@ TEST_CASE("task-clock counts every thread of the process", "[collect][counters][
     // Workers exist before start(): they are counted only if start() attaches to every thread.
     assay::ThreadTeam team({pus[0], pus[1]});
     assay::CounterSession s({"perf::TASK-CLOCK"});
+    std::string why;
+    if (!assay::test::software_perf_events_work(why)) {
+        CHECK_FALSE(find(s, "perf::TASK-CLOCK")->available);
+        WARN("software perf events unusable here (" << why
+                                                    << "): all-thread counting not testable");
+        return;
+    }
     REQUIRE(find(s, "perf::TASK-CLOCK")->available);
     // Each worker spins for 200 ms of its *own* CPU time (not wall time: the shared VM may be
     // oversubscribed), so counting every thread gives ~2x that budget and counting only the

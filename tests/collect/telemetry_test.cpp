@@ -115,7 +115,8 @@ TEST_CASE("telemetry with nothing readable is all unavailable and emits nothing"
     for (const auto& a : avail) {
         INFO(a.source);
         CHECK_FALSE(a.available);
-        CHECK(a.reason.rfind("unavailable", 0) == 0);
+        // "unavailable: why" or, for a source this architecture lacks, "n/a: why".
+        CHECK((a.reason.rfind("unavailable: ", 0) == 0 || a.reason.rfind("n/a: ", 0) == 0));
     }
     s.start();
     CHECK(s.stop(10).empty());

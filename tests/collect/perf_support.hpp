@@ -1,0 +1,30 @@
+#pragma once
+// Whether this process may count a software perf event on itself. Real Linux hosts (VMs
+// included) can; qemu-user does not emulate perf_event_open, so under the aarch64 CI the counter
+// tests check the *unavailable* path instead of silently passing.
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace assay::test {
+
+inline bool software_perf_events_work(std::string& why) {
+    perf_event_attr attr{};
+    attr.size = sizeof(attr);
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.config = PERF_COUNT_SW_TASK_CLOCK;
+    attr.disabled = 1;
+    const long fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+    if (fd < 0) {
+        why = std::string("perf_event_open(task-clock): ") + std::strerror(errno);
+        return false;
+    }
+    close(static_cast<int>(fd));
+    return true;
+}
+
+}  // namespace assay::test
