@@ -100,7 +100,7 @@ TEST_CASE("unavailable counters never break a run", "[collect][harness][counters
     const auto r = run({spin_def("a")}, o);
     REQUIRE(r.results.size() == 1);
     CHECK(r.results[0].status == assay::ResultStatus::ok);
-    CHECK(r.results[0].samples.size() == 4);
+    CHECK(r.results[0].samples.size() >= 4);  // more only if a preempted sample made noise > 10x
     REQUIRE_FALSE(r.summary.counter_availability.empty());
     CHECK(r.summary.counter_availability[0].event == "PAPI_TOT_CYC");
     CHECK(r.summary.telemetry_availability.empty());
