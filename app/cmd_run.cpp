@@ -10,6 +10,7 @@
 #include "app/suite.hpp"
 #include "assay_build_info.hpp"
 #include "benches/catalog.hpp"
+#include "collect/counters.hpp"
 #include "collect/harness.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
@@ -32,6 +33,8 @@ struct RunOpts {
     bool no_progress = false;
     std::vector<std::string> counters;
     bool no_telemetry = false;
+    bool quick = false;
+    bool thorough = false;
 };
 
 SamplingPolicy sampling_policy(const RunOpts& o) {
@@ -71,6 +74,11 @@ std::map<std::string, std::string> run_environment(const HostInfo& host) {
         {"hw_counters", fmt::format("{}: {}", os.hw_counters_usable ? "usable" : "unavailable",
                                     os.hw_counters_reason)},
         {"fmt", fmt::format("{}", FMT_VERSION)},
+        {"papi", counters_library_version()},
+        {"sqlite", Store::library_version()},
+        {"cpu_base_mhz", host.cpu.base_mhz ? fmt::format("{:.0f}", *host.cpu.base_mhz) : "unknown"},
+        {"cpu_max_mhz", host.cpu.max_mhz ? fmt::format("{:.0f}", *host.cpu.max_mhz) : "unknown"},
+        {"cpu_frequency_source", host.cpu.frequency_source},
         {"cuda_build", build_info::cuda ? "yes" : "no"},
         {"gpus",
          host.gpu.gpus.empty() ? host.gpu.none_reason : fmt::format("{}", host.gpu.gpus.size())},
@@ -128,6 +136,7 @@ int run(const RunOpts& o, const std::string& command_line) {
     install_interrupt_handlers();
     HarnessOptions ho;
     ho.policy = policy;
+    ho.policy_is_explicit = o.max_seconds > 0 || o.min_samples > 0;
     ho.filter_regex = o.filter;
     ho.stop_requested = [] { return interrupt_signal() != 0; };
     if (show_progress) {
@@ -192,7 +201,10 @@ Action add_run_command(CLI::App& app, int argc, char** argv) {
     cmd->add_option(
         "--sampling", o->sampling,
         "Stopping preset: quick, default or thorough (default: quick for --suite quick)");
-    cmd->add_option("--max-seconds", o->max_seconds, "Cap the sampling time of each benchmark")
+    cmd->add_flag("--quick", o->quick, "CI-sized sampling (same as --sampling quick)");
+    cmd->add_flag("--thorough", o->thorough, "Long, low-noise sampling (--sampling thorough)");
+    cmd->add_option("--max-seconds", o->max_seconds,
+                    "Cap the sampling time of each benchmark (overrides per-benchmark hints)")
         ->check(CLI::PositiveNumber);
     cmd->add_option("--min-samples", o->min_samples, "Minimum timed samples per benchmark")
         ->check(CLI::PositiveNumber);

@@ -103,6 +103,9 @@ BenchmarkDef cuda_triad_base(int device) {
     def.backend = "cuda";
     def.suites = {"quick", "full"};
     def.aarch64 = "yes";  // CUDA code is host-architecture neutral (Grace Hopper, GB200)
+    // Millisecond kernels on a quiet device: plenty of samples well within 5 s.
+    def.sampling.max_seconds = 5.0;
+    def.sampling.min_samples = 20;
     return def;
 }
 

@@ -43,6 +43,14 @@ class Kernel {
     virtual std::optional<double> last_run_seconds() const { return std::nullopt; }
 };
 
+/// A benchmark's own sampling needs, applied over the run's policy (e.g. a GPU kernel that takes
+/// microseconds needs more samples; a minutes-long one fewer). Unset fields keep the policy's.
+struct SamplingHints {
+    std::optional<double> max_seconds;
+    std::optional<std::size_t> min_samples;
+    std::optional<double> target_rel_iqr;
+};
+
 /// A benchmark the catalog offers: its case, where it runs, and how to make it.
 struct BenchmarkDef {
     Case bench_case;
@@ -55,6 +63,7 @@ struct BenchmarkDef {
     std::vector<Metric> context;                    ///< host-specific facts stored with the result
                                                     ///< (threads, working_set_bytes, ...)
     std::function<std::unique_ptr<Kernel>()> make;  ///< null when skip_reason is set
+    SamplingHints sampling;                         ///< per-benchmark overrides of the run's policy
 
     /// Name as Google Benchmark sees it: "<case id>@<device>:<backend>".
     std::string full_name() const;

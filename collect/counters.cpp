@@ -805,4 +805,10 @@ std::vector<Metric> CounterSession::stop(double iterations) {
     return out;
 }
 
+std::string counters_library_version() {
+    return fmt::format("{}.{}.{}.{}", PAPI_VERSION_MAJOR(PAPI_VERSION),
+                       PAPI_VERSION_MINOR(PAPI_VERSION), PAPI_VERSION_REVISION(PAPI_VERSION),
+                       PAPI_VERSION_INCREMENT(PAPI_VERSION));
+}
+
 }  // namespace assay

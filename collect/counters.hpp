@@ -57,6 +57,9 @@ std::vector<std::string> list_counter_groups(
 /// really adding, starting and stopping it on the calling thread (in VMs "add succeeds but start
 /// fails" happens), and records availability with a one-line reason. Not thread-safe: use from
 /// one thread; start()/stop() pairs must not nest.
+/// The PAPI library version this build uses, e.g. "7.0.0.0" (run provenance).
+std::string counters_library_version();
+
 class CounterSession {
   public:
     /// `events`: PAPI event names and `group:NAME` entries (expanded from `groups_dir`).

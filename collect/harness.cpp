@@ -27,6 +27,25 @@ SamplingPolicy SamplingPolicy::quick() {
     return p;
 }
 
+SamplingPolicy effective_policy(const SamplingPolicy& policy, const SamplingHints& hints,
+                                bool policy_is_explicit) {
+    SamplingPolicy p = policy;
+    if (policy_is_explicit) {
+        return p;
+    }
+    if (hints.max_seconds) {
+        p.max_seconds = *hints.max_seconds;
+        p.min_seconds = std::min(p.min_seconds, p.max_seconds);
+    }
+    if (hints.min_samples) {
+        p.min_samples = *hints.min_samples;
+    }
+    if (hints.target_rel_iqr) {
+        p.target_rel_iqr = *hints.target_rel_iqr;
+    }
+    return p;
+}
+
 SamplingPolicy SamplingPolicy::thorough() {
     SamplingPolicy p;
     p.target_rel_iqr = 0.005;
@@ -299,7 +318,8 @@ class Instruments {
 std::optional<Result> measure(const BenchmarkDef& def, const HarnessOptions& options,
                               CounterSession* counters, TelemetrySampler* telemetry,
                               std::string& instrument_note) {
-    const SamplingPolicy& policy = options.policy;
+    const SamplingPolicy policy =
+        effective_policy(options.policy, def.sampling, options.policy_is_explicit);
     Result r = base_result(def);
     const auto t_start = Clock::now();
     WorkModel work;

@@ -30,6 +30,8 @@ struct SamplingPolicy {
 
 struct HarnessOptions {
     SamplingPolicy policy;
+    /// When true (the user set limits explicitly), BenchmarkDef::sampling hints are ignored.
+    bool policy_is_explicit = false;
     std::string filter_regex;  ///< Google Benchmark --benchmark_filter semantics
     /// Polled between samples and between benchmarks: true = stop (results so far are kept).
     std::function<bool()> stop_requested;
@@ -63,6 +65,11 @@ HarnessSummary run_benchmarks(const std::vector<BenchmarkDef>& defs, const Harne
 /// The defs a filter selects, in run order (for `assay list` and for counting).
 std::vector<const BenchmarkDef*> select_benchmarks(const std::vector<BenchmarkDef>& defs,
                                                    const std::string& filter_regex);
+
+/// The policy for one benchmark: the run's policy with the def's hints applied (unless the
+/// user's limits are explicit).
+SamplingPolicy effective_policy(const SamplingPolicy& policy, const SamplingHints& hints,
+                                bool policy_is_explicit);
 
 /// Derived metrics from a work model and sample stats: for bytes, "<convention>_gb_per_s.best"
 /// (bytes / min time) and ".median"; for flops, "gflop_per_s.best" / ".median".

@@ -528,6 +528,10 @@ void Store::finish_run(std::int64_t run_id, RunStatus status, const std::string&
     tx.commit();
 }
 
+std::string Store::library_version() {
+    return sqlite3_libversion();
+}
+
 void Store::merge_run_environment(std::int64_t run_id,
                                   const std::map<std::string, std::string>& entries) {
     auto& db = impl_->db;

@@ -56,6 +56,8 @@ class Store {
     Store& operator=(Store&&) noexcept;
 
     int schema_version() const;
+    /// The SQLite library version in use (run provenance).
+    static std::string library_version();
     const std::filesystem::path& path() const;
 
     /// Finds or creates the host (machine_id + hostname) and its hw_config (fingerprint);

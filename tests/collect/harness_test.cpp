@@ -319,3 +319,21 @@ TEST_CASE("sampling policy presets", "[collect]") {
     CHECK(t.max_seconds == 60.0);
     CHECK(t.warmup_seconds == 0.5);
 }
+
+TEST_CASE("per-benchmark sampling hints apply unless the user's limits are explicit",
+          "[collect][harness][policy]") {
+    assay::SamplingPolicy base;  // defaults: 15 s max, 10 samples, 0.5 % target
+    assay::SamplingHints hints;
+    hints.max_seconds = 5.0;
+    hints.min_samples = 20;
+    const auto p = assay::effective_policy(base, hints, false);
+    CHECK(p.max_seconds == 5.0);
+    CHECK(p.min_samples == 20);
+    CHECK(p.target_rel_iqr == base.target_rel_iqr);
+    CHECK(p.min_seconds <= p.max_seconds);
+    const auto explicit_policy = assay::effective_policy(base, hints, true);
+    CHECK(explicit_policy.max_seconds == base.max_seconds);
+    CHECK(explicit_policy.min_samples == base.min_samples);
+    const auto none = assay::effective_policy(base, {}, false);
+    CHECK(none.max_seconds == base.max_seconds);
+}
