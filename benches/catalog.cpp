@@ -3,10 +3,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 #include <string>
 #include <utility>
 
+#include "benches/cpu/placement.hpp"
+#include "benches/cpu/stream_kernels.hpp"
 #include "benches/cpu/stream_triad.hpp"
 #if ASSAY_HAVE_CUDA
 #include "benches/cuda/stream_triad_cuda.hpp"
@@ -38,22 +41,41 @@ std::uint64_t working_set_cap_bytes(const HostInfo& host, const CatalogOptions& 
     return host.topology.numa_memory_bytes / 4;
 }
 
-BenchmarkDef stream_triad_def(const HostInfo& host, const CatalogOptions& options,
-                              const std::string& placement, std::vector<unsigned> pus,
-                              std::vector<std::string> suites) {
+/// One STREAM kernel variant of the catalog's DRAM-sized family.
+struct StreamVariant {
+    StreamOp op;
+    StoreKind stores;
+};
+
+/// Case parameters of a DRAM-sized STREAM case. Backward compatibility: the original
+/// "stream.triad" cases (regular stores) were stored without a `stores` parameter, and stored
+/// results match on the canonical case, so regular-store triad keeps exactly {dtype, placement,
+/// size}. Every other variant names its stores (regular|nt); sum stores nothing and has none.
+Params stream_params(StreamVariant v, const std::string& placement) {
+    Params params = {{"dtype", "f64"}, {"placement", placement}, {"size", "dram"}};
+    const bool legacy_triad = v.op == StreamOp::triad && v.stores == StoreKind::regular;
+    if (!legacy_triad && stream_op_writes(v.op)) {
+        params["stores"] = std::string(store_kind_name(v.stores));
+    }
+    return params;
+}
+
+BenchmarkDef stream_def(const HostInfo& host, const CatalogOptions& options, StreamVariant v,
+                        const Placement& placement, std::vector<std::string> suites) {
     BenchmarkDef def;
-    def.bench_case.benchmark = "stream.triad";
-    def.bench_case.params = {{"dtype", "f64"}, {"placement", placement}, {"size", "dram"}};
+    def.bench_case.benchmark = fmt::format("stream.{}", stream_op_name(v.op));
+    def.bench_case.params = stream_params(v, placement.label);
     def.device = "cpu";
     def.backend = "cpu.native";
     def.suites = std::move(suites);
-    def.aarch64 = "yes";
-    if (pus.empty()) {
+    def.aarch64 = "yes";  // NEON loops; non-temporal stores via STNP
+    if (placement.pus.empty()) {
         def.skip_reason = "no cores in the probed topology";
         return def;
     }
 
-    const std::uint64_t threads = pus.size();
+    const std::uint64_t arrays = stream_op_arrays(v.op);
+    const std::uint64_t threads = placement.pus.size();
     const std::uint64_t probed_llc = host.topology.total_llc_bytes();
     const bool llc_assumed = probed_llc == 0;
     const std::uint64_t llc = llc_assumed ? kAssumedLlcBytes : probed_llc;
@@ -61,21 +83,21 @@ BenchmarkDef stream_triad_def(const HostInfo& host, const CatalogOptions& option
     const std::uint64_t wanted = kLlcFactor * llc;
     std::uint64_t array_bytes = (wanted + granule - 1) / granule * granule;
     const std::uint64_t cap = working_set_cap_bytes(host, options);
-    if (cap != 0 && 3 * array_bytes > cap) {
-        array_bytes = cap / 3 / granule * granule;
+    if (cap != 0 && arrays * array_bytes > cap) {
+        array_bytes = cap / arrays / granule * granule;
     }
     if (array_bytes == 0) {
         def.skip_reason = fmt::format(
-            "working-set cap of {} bytes is too small for 3 arrays of one cache line per thread "
+            "working-set cap of {} bytes is too small for {} arrays of one cache line per thread "
             "({} threads)",
-            cap, threads);
+            cap, arrays, threads);
         return def;
     }
 
     def.context.push_back(context_metric("threads", static_cast<double>(threads), "threads"));
     def.context.push_back(context_metric("array_bytes", static_cast<double>(array_bytes), "bytes"));
     def.context.push_back(
-        context_metric("working_set_bytes", static_cast<double>(3 * array_bytes), "bytes"));
+        context_metric("working_set_bytes", static_cast<double>(arrays * array_bytes), "bytes"));
     def.context.push_back(context_metric("llc_bytes", static_cast<double>(llc), "bytes"));
     if (llc_assumed) {
         def.context.push_back(context_metric("llc_bytes_assumed", 1, "flag"));
@@ -85,10 +107,136 @@ BenchmarkDef stream_triad_def(const HostInfo& host, const CatalogOptions& option
     }
 
     const std::size_t elements = static_cast<std::size_t>(array_bytes / sizeof(double));
-    def.make = [pus = std::move(pus), elements]() -> std::unique_ptr<Kernel> {
-        return std::make_unique<StreamTriadKernel>(pus, elements);
+    def.make = [v, pus = placement.pus, elements]() -> std::unique_ptr<Kernel> {
+        if (v.op == StreamOp::triad && v.stores == StoreKind::regular) {
+            return std::make_unique<StreamTriadKernel>(pus, elements);
+        }
+        return std::make_unique<StreamKernel>(v.op, v.stores, pus, elements);
     };
     return def;
+}
+
+/// Every DRAM-sized STREAM variant: all kernels x stores (sum has no stores) x placements in the
+/// full suite; the quick suite is triad (regular and nt) and sum on all_cores only.
+void add_stream_defs(const HostInfo& host, const CatalogOptions& options,
+                     std::vector<BenchmarkDef>& defs) {
+    constexpr StreamOp kOps[] = {StreamOp::copy,  StreamOp::scale, StreamOp::add,
+                                 StreamOp::triad, StreamOp::sum,   StreamOp::fill};
+    const std::vector<Placement> placements = cpu_placements(host.topology);
+    for (const StreamOp op : kOps) {
+        for (const StoreKind stores : {StoreKind::regular, StoreKind::nontemporal}) {
+            if (op == StreamOp::sum && stores == StoreKind::nontemporal) {
+                continue;
+            }
+            for (const Placement& placement : placements) {
+                const bool quick = placement.label == "all_cores" &&
+                                   (op == StreamOp::triad || op == StreamOp::sum);
+                std::vector<std::string> suites = quick ? std::vector<std::string>{"quick", "full"}
+                                                        : std::vector<std::string>{"full"};
+                defs.push_back(
+                    stream_def(host, options, {op, stores}, placement, std::move(suites)));
+            }
+        }
+    }
+}
+
+/// Smallest sweep point: one 4 KiB page, far inside any L1d.
+constexpr std::uint64_t kSweepMinBytes = 4096;
+/// A sample of a cache-resident sweep point should last >= ~100 us to be timeable with a steady
+/// clock. reps is sized from an upper bound of per-thread bandwidth (200 GB/s, above any current
+/// core's L1 bandwidth for these loops) so the bound holds on fast hosts; slower hosts just take
+/// longer per sample. This sizes the work only: throughput always comes from measured time.
+constexpr double kSweepMinSampleSeconds = 100e-6;
+constexpr double kSweepMaxBytesPerSecondPerThread = 200e9;
+
+/// Working-set sizes of the cache sweep in bytes: 4 KiB up to the first point >= 4x total LLC,
+/// in steps of sqrt(2) (powers of two and the geometric midpoints between them).
+std::vector<std::uint64_t> sweep_points_bytes(std::uint64_t llc_bytes) {
+    std::vector<std::uint64_t> points;
+    const std::uint64_t last = kLlcFactor * llc_bytes;
+    for (std::uint64_t p = kSweepMinBytes;; p *= 2) {
+        points.push_back(p);
+        if (p >= last) {
+            break;
+        }
+        // p * sqrt(2), rounded to whole cache lines.
+        const auto mid = static_cast<std::uint64_t>(
+                             std::llround(static_cast<double>(p) * std::sqrt(2.0) / kLineBytes)) *
+                         kLineBytes;
+        points.push_back(mid);
+    }
+    return points;
+}
+
+BenchmarkDef sweep_def(const HostInfo& host, StreamOp op, const Placement& placement,
+                       std::uint64_t total_bytes) {
+    BenchmarkDef def;
+    def.bench_case.benchmark = "mem.sweep";
+    def.bench_case.params = {{"kernel", std::string(stream_op_name(op))},
+                             {"placement", placement.label},
+                             {"bytes", std::to_string(total_bytes)}};
+    def.device = "cpu";
+    def.backend = "cpu.native";
+    def.suites = {"full"};
+    def.aarch64 = "yes";
+    if (placement.pus.empty()) {
+        def.skip_reason = "no cores in the probed topology";
+        return def;
+    }
+    const std::uint64_t arrays = stream_op_arrays(op);
+    const std::uint64_t threads = placement.pus.size();
+    // Whole cache lines per worker; the requested total is rounded down to that granule (it is
+    // the case's identity, so it stays as requested; the context records what runs).
+    const std::uint64_t granule = arrays * threads * kLineBytes;
+    const std::uint64_t run_bytes = total_bytes / granule * granule;
+    if (run_bytes == 0) {
+        def.skip_reason =
+            fmt::format("{} bytes is less than one cache line per array per thread ({} threads)",
+                        total_bytes, threads);
+        return def;
+    }
+    const std::uint64_t per_thread = run_bytes / threads;
+    const std::size_t elements = static_cast<std::size_t>(run_bytes / arrays / sizeof(double));
+    const WorkModel one_pass = stream_work_model(op, StoreKind::regular, elements);
+    const double reps_wanted = kSweepMinSampleSeconds * kSweepMaxBytesPerSecondPerThread *
+                               static_cast<double>(threads) / one_pass.bytes_stream;
+    const auto reps = static_cast<std::size_t>(std::max(1.0, std::ceil(reps_wanted)));
+    const std::string level =
+        cache_level_label(host.topology, per_thread, static_cast<unsigned>(threads));
+
+    def.context.push_back(context_metric("threads", static_cast<double>(threads), "threads"));
+    def.context.push_back(
+        context_metric("working_set_bytes", static_cast<double>(run_bytes), "bytes"));
+    def.context.push_back(
+        context_metric("bytes_per_thread", static_cast<double>(per_thread), "bytes"));
+    def.context.push_back(context_metric("reps", static_cast<double>(reps), "passes"));
+    def.context.push_back(context_metric("level." + level, 1, "level"));
+
+    def.make = [op, pus = placement.pus, elements, reps]() -> std::unique_ptr<Kernel> {
+        return std::make_unique<StreamKernel>(op, StoreKind::regular, pus, elements, reps);
+    };
+    return def;
+}
+
+/// The cache-level sweep (mem.sweep): read-only sum and triad, one_core and all_cores, from 4 KiB
+/// to >= 4x the total LLC (capped by the working-set cap). Full suite only.
+void add_sweep_defs(const HostInfo& host, const CatalogOptions& options,
+                    std::vector<BenchmarkDef>& defs) {
+    const std::uint64_t probed_llc = host.topology.total_llc_bytes();
+    const std::uint64_t llc = probed_llc == 0 ? kAssumedLlcBytes : probed_llc;
+    const std::uint64_t cap = working_set_cap_bytes(host, options);
+    const std::vector<Placement> placements = {{"one_core", one_core_pus(host.topology)},
+                                               {"all_cores", all_cores_pus(host.topology)}};
+    for (const StreamOp op : {StreamOp::sum, StreamOp::triad}) {
+        for (const Placement& placement : placements) {
+            for (const std::uint64_t bytes : sweep_points_bytes(llc)) {
+                if (cap != 0 && bytes > cap) {
+                    break;
+                }
+                defs.push_back(sweep_def(host, op, placement, bytes));
+            }
+        }
+    }
 }
 
 /// Largest triad array on a GPU: 2^28 doubles (2 GiB; 6 GiB in all), far beyond any GPU's L2,
@@ -147,20 +295,8 @@ void add_cuda_triads(const HostInfo& host, std::vector<BenchmarkDef>& defs) {
 
 std::vector<BenchmarkDef> build_catalog(const HostInfo& host, const CatalogOptions& options) {
     std::vector<BenchmarkDef> defs;
-
-    std::vector<unsigned> one_per_core;
-    for (const CoreInfo& core : host.topology.core_list) {
-        if (!core.pu_os_indices.empty()) {
-            one_per_core.push_back(core.pu_os_indices.front());
-        }
-    }
-    std::vector<unsigned> first_core;
-    if (!one_per_core.empty()) {
-        first_core.push_back(one_per_core.front());
-    }
-    defs.push_back(
-        stream_triad_def(host, options, "all_cores", std::move(one_per_core), {"quick", "full"}));
-    defs.push_back(stream_triad_def(host, options, "one_core", std::move(first_core), {"full"}));
+    add_stream_defs(host, options, defs);
+    add_sweep_defs(host, options, defs);
     add_cuda_triads(host, defs);
     return defs;
 }

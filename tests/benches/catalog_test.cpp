@@ -1,7 +1,9 @@
 #include "benches/catalog.hpp"
 
+#include "benches/cpu/stream_kernels.hpp"
 #include "benches/cpu/stream_triad.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <optional>
@@ -24,26 +26,46 @@ assay::HostInfo two_core_host() {
         core.pu_os_indices = {c, c + 2};  // SMT siblings numbered after all cores
         h.topology.core_list.push_back(core);
     }
+    assay::CacheLevel l1d;
+    l1d.level = 1;
+    l1d.type = "data";
+    l1d.size_bytes = 48 * 1024;
+    l1d.instances = 2;
+    l1d.cores_per_instance = 1;
     assay::CacheLevel l2;
     l2.level = 2;
     l2.type = "unified";
     l2.size_bytes = 1 * kMiB;
     l2.instances = 2;
+    l2.cores_per_instance = 1;
     assay::CacheLevel l3;
     l3.level = 3;
     l3.type = "unified";
     l3.size_bytes = 32 * kMiB;
     l3.instances = 1;
-    h.topology.caches = {l2, l3};
+    l3.cores_per_instance = 2;
+    h.topology.caches = {l1d, l2, l3};
     h.topology.numa_memory_bytes = 16 * kGiB;
     h.topology.os_available_memory_bytes = 8 * kGiB;
     return h;
 }
 
+/// The original stream.triad case (regular stores, no `stores` param) on `placement`.
 const assay::BenchmarkDef* find(const std::vector<assay::BenchmarkDef>& defs,
                                 const std::string& placement) {
     for (const auto& d : defs) {
-        if (d.bench_case.params.at("placement") == placement) {
+        if (d.bench_case.benchmark == "stream.triad" && d.bench_case.params.count("stores") == 0 &&
+            d.bench_case.params.at("placement") == placement) {
+            return &d;
+        }
+    }
+    return nullptr;
+}
+
+const assay::BenchmarkDef* find_case(const std::vector<assay::BenchmarkDef>& defs,
+                                     const std::string& id) {
+    for (const auto& d : defs) {
+        if (d.device == "cpu" && d.bench_case.id() == id) {
             return &d;
         }
     }
@@ -202,4 +224,130 @@ TEST_CASE("a host without GPUs gets one skipped CUDA entry that says why", "[cat
         CHECK_FALSE(d.skip_reason.empty());
     }
     CHECK(cuda == 1);
+}
+
+TEST_CASE("quick suite: triad regular and nt, and sum, on all cores only", "[catalog][stream]") {
+    const auto defs = assay::build_catalog(two_core_host());
+    std::set<std::string> quick;
+    for (const auto& d : defs) {
+        const bool in_quick =
+            std::find(d.suites.begin(), d.suites.end(), "quick") != d.suites.end();
+        if (d.device == "cpu" && in_quick) {
+            quick.insert(d.bench_case.id());
+        }
+    }
+    CHECK(quick == std::set<std::string>{
+                       "stream.triad/dtype=f64,placement=all_cores,size=dram",
+                       "stream.triad/dtype=f64,placement=all_cores,size=dram,stores=nt",
+                       "stream.sum/dtype=f64,placement=all_cores,size=dram",
+                   });
+}
+
+TEST_CASE("full suite: every STREAM kernel x stores x placement", "[catalog][stream]") {
+    const auto defs = assay::build_catalog(two_core_host());
+    for (const std::string placement : {"one_core", "all_cores"}) {
+        for (const std::string op : {"copy", "scale", "add", "triad", "fill"}) {
+            for (const std::string stores : {"regular", "nt"}) {
+                std::string id =
+                    "stream." + op + "/dtype=f64,placement=" + placement + ",size=dram";
+                if (!(op == "triad" && stores == "regular")) {
+                    id += ",stores=" + stores;  // the legacy triad case has no stores param
+                }
+                INFO(id);
+                const auto* d = find_case(defs, id);
+                REQUIRE(d != nullptr);
+                CHECK(std::find(d->suites.begin(), d->suites.end(), "full") != d->suites.end());
+                CHECK(d->aarch64 == "yes");
+                REQUIRE(d->make);
+            }
+        }
+        CHECK(find_case(defs, "stream.sum/dtype=f64,placement=" + placement + ",size=dram") !=
+              nullptr);
+    }
+    CHECK(find_case(defs, "stream.triad/dtype=f64,placement=all_cores,size=dram,stores=regular") ==
+          nullptr);
+    CHECK(find_case(defs, "stream.sum/dtype=f64,placement=all_cores,size=dram,stores=nt") ==
+          nullptr);
+
+    // Each kernel sizes every one of its arrays at >= 4x LLC.
+    const auto* copy =
+        find_case(defs, "stream.copy/dtype=f64,placement=all_cores,size=dram,stores=nt");
+    REQUIRE(copy != nullptr);
+    CHECK(context(*copy, "array_bytes") >= 4.0 * 32 * kMiB);
+    CHECK(context(*copy, "working_set_bytes") == 2 * context(*copy, "array_bytes"));
+    auto kernel = copy->make();
+    const auto* sk = dynamic_cast<const assay::StreamKernel*>(kernel.get());
+    REQUIRE(sk != nullptr);
+    CHECK(sk->op() == assay::StreamOp::copy);
+    CHECK(sk->stores() == assay::StoreKind::nontemporal);
+    CHECK(sk->pus() == std::vector<unsigned>{0, 1});
+    CHECK(kernel->work().bytes_stream == 2 * context(*copy, "array_bytes"));
+    CHECK(kernel->work().bytes_write_allocate == 2 * context(*copy, "array_bytes"));
+
+    const auto* sum = find_case(defs, "stream.sum/dtype=f64,placement=one_core,size=dram");
+    REQUIRE(sum != nullptr);
+    CHECK(context(*sum, "working_set_bytes") == context(*sum, "array_bytes"));
+}
+
+TEST_CASE("full suite sweeps sum and triad from 4 KiB past 4x LLC", "[catalog][sweep]") {
+    const auto defs = assay::build_catalog(two_core_host());
+    for (const std::string kernel : {"sum", "triad"}) {
+        for (const std::string placement : {"one_core", "all_cores"}) {
+            INFO(kernel << " " << placement);
+            std::vector<const assay::BenchmarkDef*> points;
+            for (const auto& d : defs) {
+                if (d.bench_case.benchmark == "mem.sweep" &&
+                    d.bench_case.params.at("kernel") == kernel &&
+                    d.bench_case.params.at("placement") == placement) {
+                    points.push_back(&d);
+                }
+            }
+            REQUIRE(points.size() >= 10);
+            std::uint64_t previous = 0;
+            for (const auto* d : points) {
+                CHECK(d->suites == std::vector<std::string>{"full"});
+                CHECK(d->aarch64 == "yes");
+                const std::uint64_t bytes = std::stoull(d->bench_case.params.at("bytes"));
+                CHECK(bytes > previous);
+                CHECK(bytes <= 2 * previous + (previous == 0 ? 4096 : 0));  // factor <= 2
+                previous = bytes;
+                CHECK(context(*d, "reps") >= 1);
+            }
+            CHECK(points.front()->bench_case.params.at("bytes") == "4096");
+            CHECK(previous >= 4 * 32 * kMiB);
+
+            // Small points repeat the kernel to be timeable; the largest is one pass in DRAM.
+            const auto* first = points.front();
+            const auto* last = points.back();
+            CHECK(context(*first, "reps") > 100);
+            CHECK(context(*last, "reps") == 1);
+            CHECK(context(*first, "level.L1d", 0) == 1);
+            CHECK(context(*last, "level.DRAM", 0) == 1);
+            CHECK(context(*first, "level.DRAM", 0) == 0);
+
+            auto k = first->make();
+            const auto* sk = dynamic_cast<const assay::StreamKernel*>(k.get());
+            REQUIRE(sk != nullptr);
+            CHECK(sk->reps() == static_cast<std::size_t>(context(*first, "reps")));
+            CHECK(assay::stream_op_name(sk->op()) == kernel);
+            // Work counts every pass.
+            CHECK(k->work().bytes_stream ==
+                  context(*first, "reps") * context(*first, "working_set_bytes"));
+        }
+    }
+}
+
+TEST_CASE("a sweep point runs and verifies", "[catalog][sweep]") {
+    const auto defs = assay::build_catalog(two_core_host());
+    for (const auto& d : defs) {
+        if (d.bench_case.benchmark == "mem.sweep" && d.bench_case.params.at("bytes") == "4096" &&
+            d.bench_case.params.at("placement") == "one_core") {
+            auto k = d.make();
+            k->prepare();
+            k->run();
+            const auto v = k->verify();
+            INFO(d.full_name() << ": " << v.detail);
+            CHECK(v.ok);
+        }
+    }
 }
