@@ -2,6 +2,8 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <optional>
+#include <random>
 
 #include <fmt/format.h>
 
@@ -35,6 +37,9 @@ struct RunOpts {
     bool no_telemetry = false;
     bool quick = false;
     bool thorough = false;
+    std::size_t repetitions = 1;
+    bool interleave = false;
+    std::optional<std::uint64_t> seed;
 };
 
 SamplingPolicy sampling_policy(const RunOpts& o) {
@@ -129,6 +134,12 @@ int run(const RunOpts& o, const std::string& command_line) {
     info.tags = o.tags;
     info.pid = static_cast<std::int64_t>(::getpid());
     info.environment = run_environment(host);
+    info.environment["repetitions"] = std::to_string(o.repetitions);
+    info.environment["interleave"] = o.interleave ? "yes" : "no";
+    const std::uint64_t shuffle_seed = o.seed ? *o.seed : std::random_device{}();
+    if (o.interleave) {
+        info.environment["shuffle_seed"] = std::to_string(shuffle_seed);  // replay with --seed
+    }
     const std::int64_t run_id = store.begin_run(hw_config_id, info);
     progress(fmt::format("run {} ({}) started: {} benchmark(s), results into {}", run_id, info.uuid,
                          selected.size(), o.db));
@@ -137,6 +148,9 @@ int run(const RunOpts& o, const std::string& command_line) {
     HarnessOptions ho;
     ho.policy = policy;
     ho.policy_is_explicit = o.max_seconds > 0 || o.min_samples > 0;
+    ho.repetitions = o.repetitions;
+    ho.interleave = o.interleave;
+    ho.shuffle_seed = shuffle_seed;
     ho.filter_regex = o.filter;
     ho.stop_requested = [] { return interrupt_signal() != 0; };
     if (show_progress) {
@@ -212,6 +226,13 @@ Action add_run_command(CLI::App& app, int argc, char** argv) {
            "--max-working-set", o->max_working_set_bytes,
            "Cap any benchmark's working set (e.g. 512MiB); default: 1/4 of available memory")
         ->transform(CLI::AsSizeValue(false));
+    cmd->add_option("--repetitions", o->repetitions,
+                    "Measure each benchmark N times (a fresh kernel each time); samples of all "
+                    "repetitions form one result")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{1000}));
+    cmd->add_flag("--interleave", o->interleave,
+                  "Visit the benchmarks in a new random order in every repetition round");
+    cmd->add_option("--seed", o->seed, "Seed of the interleaving order (recorded with the run)");
     cmd->add_option("--counters", o->counters,
                     "Counters to record per result, comma-separated: PAPI presets, native names "
                     "(perf::TASK-CLOCK) or group:NAME (sw, ipc, flops, mem)")

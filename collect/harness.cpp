@@ -6,8 +6,11 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <map>
 #include <mutex>
+#include <numeric>
 #include <optional>
+#include <random>
 #include <regex>
 #include <utility>
 
@@ -135,6 +138,13 @@ std::string progress_summary(const Result& r) {
                        r.samples.size(), tail);
 }
 
+/// One measurement of a def (one repetition): samples, verification, work, instruments.
+struct Measurement {
+    Result result;  ///< samples, status, verification, message, started_at, wall_seconds
+    WorkModel work;
+    std::vector<Metric> instrument_metrics;  ///< counters/telemetry, per kernel execution
+};
+
 /// State shared by the registered benchmark functions and the reporter of one run_benchmarks().
 struct Collector {
     const HarnessOptions& options;
@@ -145,6 +155,13 @@ struct Collector {
     std::exception_ptr sink_error;       ///< a throwing sink stops the run; rethrown afterwards
     CounterSession* counters = nullptr;  ///< one per run, when options.counters is set
     std::vector<std::string> instrument_notes;  ///< counters/telemetry that failed mid-run
+
+    /// Repetitions measured so far per def (index in the selection), until its last one.
+    struct Partial {
+        Measurement measurement;
+        std::vector<double> repetition_medians;
+    };
+    std::map<std::size_t, Partial> partial;
 
     /// Keeps the first availability seen per telemetry source (the GPU one appears with the
     /// first cuda:N benchmark).
@@ -314,12 +331,10 @@ class Instruments {
     std::string note_;
 };
 
-/// Measures one runnable def. Returns nullopt when the stop flag interrupted it.
-std::optional<Result> measure(const BenchmarkDef& def, const HarnessOptions& options,
-                              CounterSession* counters, TelemetrySampler* telemetry,
-                              std::string& instrument_note) {
-    const SamplingPolicy policy =
-        effective_policy(options.policy, def.sampling, options.policy_is_explicit);
+/// Measures one runnable def once. Returns nullopt when the stop flag interrupted it.
+std::optional<Measurement> measure(const BenchmarkDef& def, const SamplingPolicy& policy,
+                                   const HarnessOptions& options, CounterSession* counters,
+                                   TelemetrySampler* telemetry, std::string& instrument_note) {
     Result r = base_result(def);
     const auto t_start = Clock::now();
     WorkModel work;
@@ -379,32 +394,101 @@ std::optional<Result> measure(const BenchmarkDef& def, const HarnessOptions& opt
         r.verified = false;
         r.message = "unknown exception";
     }
+    instrument_note = instruments.note();
+    r.wall_seconds = seconds_since(t_start);
+    return Measurement{std::move(r), work, std::move(instrument_metrics)};
+}
+
+/// Folds a later repetition into the first: samples appended, the worst status kept,
+/// instrument metrics combined (min of ".min", max of ".max"/throttle flags, else the
+/// sample-weighted mean).
+void merge_repetition(Measurement& acc, Measurement&& next) {
+    Result& a = acc.result;
+    Result& b = next.result;
+    const auto na = static_cast<double>(a.samples.size());
+    const auto nb = static_cast<double>(b.samples.size());
+    a.samples.insert(a.samples.end(), b.samples.begin(), b.samples.end());
+    a.wall_seconds += b.wall_seconds;
+    if (a.status == ResultStatus::ok && b.status != ResultStatus::ok) {
+        a.status = b.status;
+        a.message = b.message;
+        a.verified = false;
+        a.verification = b.verification;
+    }
+    const auto ends_with = [](const std::string& s, const std::string& tail) {
+        return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+    };
+    for (Metric& m : next.instrument_metrics) {
+        auto it = std::find_if(acc.instrument_metrics.begin(), acc.instrument_metrics.end(),
+                               [&](const Metric& x) { return x.name == m.name; });
+        if (it == acc.instrument_metrics.end()) {
+            acc.instrument_metrics.push_back(std::move(m));
+        } else if (ends_with(m.name, ".min")) {
+            it->value = std::min(it->value, m.value);
+        } else if (ends_with(m.name, ".max") || ends_with(m.name, "throttled")) {
+            it->value = std::max(it->value, m.value);
+        } else if (na + nb > 0) {
+            it->value = (it->value * na + m.value * nb) / (na + nb);
+        }
+    }
+}
+
+/// Turns the (merged) measurement of a def into its stored Result: statistics over every
+/// sample, throughput, noise, context and instrument metrics.
+Result finalize(const BenchmarkDef& def, const SamplingPolicy& policy, Measurement m,
+                const std::vector<double>& repetition_medians) {
+    Result r = std::move(m.result);
     r.stats = summarize(r.samples);
     // A wrong answer is never a fast one: throughput only for verified results.
     if (r.status == ResultStatus::ok) {
-        r.metrics = derived_metrics(work, r.stats);
+        r.metrics = derived_metrics(m.work, r.stats);
     }
     r.metrics.insert(r.metrics.end(), def.context.begin(), def.context.end());
     const bool target_met = r.samples.size() >= policy.min_samples && r.stats.count > 0 &&
                             r.stats.rel_iqr() <= policy.target_rel_iqr;
     r.metrics.push_back(noise_metric("noise.rel_iqr", r.stats.rel_iqr(), "ratio"));
     r.metrics.push_back(noise_metric("noise.target_met", target_met ? 1 : 0, "flag"));
-    r.metrics.insert(r.metrics.end(), instrument_metrics.begin(), instrument_metrics.end());
-    instrument_note = instruments.note();
-    r.wall_seconds = seconds_since(t_start);
+    if (repetition_medians.size() > 1) {
+        // Spread of the repetitions' medians: closer to night-to-night noise than the
+        // within-repetition IQR, since each repetition prepares its kernel afresh.
+        const SampleStats reps = summarize(repetition_medians);
+        r.metrics.push_back(
+            noise_metric("repetitions", static_cast<double>(repetition_medians.size()), "count"));
+        r.metrics.push_back(noise_metric("noise.between_repetitions",
+                                         reps.median > 0 ? (reps.max - reps.min) / reps.median : 0,
+                                         "ratio"));
+    }
+    r.metrics.insert(r.metrics.end(), m.instrument_metrics.begin(), m.instrument_metrics.end());
     return r;
 }
 
 /// The function Google Benchmark runs for one def (exactly one iteration, manual time).
-void run_one(benchmark::State& state, const BenchmarkDef& def, std::size_t index, std::size_t total,
-             Collector& c) {
+/// One entry of the run's schedule: a def's repetition, at a position in the run order.
+struct Scheduled {
+    const BenchmarkDef* def;
+    std::size_t def_index;   ///< position in the selection (accumulator key)
+    std::size_t repetition;  ///< 0-based
+    std::size_t position;    ///< 1-based position in the schedule (progress lines)
+};
+
+void run_one(benchmark::State& state, const Scheduled& item, std::size_t total, Collector& c) {
+    const BenchmarkDef& def = *item.def;
+    const std::size_t repetitions = std::max<std::size_t>(1, c.options.repetitions);
+    const bool last_repetition = item.repetition + 1 == repetitions;
     if (c.summary.interrupted || c.sink_error || stop_requested(c.options)) {
         c.summary.interrupted = c.summary.interrupted || !c.sink_error;
         state.SkipWithError("interrupted");
         return;
     }
-    c.pending_label = fmt::format("[{}/{}] {}", index, total, def.full_name());
+    c.pending_label = repetitions > 1
+                          ? fmt::format("[{}/{}] {} (repetition {}/{})", item.position, total,
+                                        def.full_name(), item.repetition + 1, repetitions)
+                          : fmt::format("[{}/{}] {}", item.position, total, def.full_name());
     if (!def.skip_reason.empty()) {
+        if (!last_repetition) {
+            state.SkipWithError("skipped");
+            return;
+        }
         Result r = base_result(def);
         r.status = ResultStatus::skipped;
         r.message = def.skip_reason;
@@ -427,16 +511,34 @@ void run_one(benchmark::State& state, const BenchmarkDef& def, std::size_t index
             }
         }
         std::string note;
-        std::optional<Result> r =
-            measure(def, c.options, c.counters, telemetry ? &*telemetry : nullptr, note);
+        const SamplingPolicy policy =
+            effective_policy(c.options.policy, def.sampling, c.options.policy_is_explicit);
+        std::optional<Measurement> measured =
+            measure(def, policy, c.options, c.counters, telemetry ? &*telemetry : nullptr, note);
         if (!note.empty()) {
             c.instrument_notes.push_back(fmt::format("{}: {}", def.full_name(), note));
         }
-        if (!r) {
+        if (!measured) {
             c.summary.interrupted = true;
             state.SkipWithError("interrupted");
             continue;
         }
+        auto& acc = c.partial[item.def_index];
+        acc.repetition_medians.push_back(summarize(measured->result.samples).median);
+        if (acc.repetition_medians.size() == 1) {
+            acc.measurement = std::move(*measured);
+        } else {
+            merge_repetition(acc.measurement, std::move(*measured));
+        }
+        if (!last_repetition) {
+            c.progress(fmt::format("{} : {} samples", c.pending_label,
+                                   acc.measurement.result.samples.size()));
+            state.SetIterationTime(acc.repetition_medians.back());
+            continue;
+        }
+        std::optional<Result> r =
+            finalize(def, policy, std::move(acc.measurement), acc.repetition_medians);
+        c.partial.erase(item.def_index);
         if (r->status != ResultStatus::ok) {
             state.SkipWithError(r->message.c_str());
         } else {
@@ -451,6 +553,33 @@ void run_one(benchmark::State& state, const BenchmarkDef& def, std::size_t index
         }
         c.pending = std::move(*r);
     }
+}
+
+/// The run order: each def `repetitions` times; with interleaving, every round visits the defs
+/// in a fresh random order (Google Benchmark's random interleaving: slow drifts of the machine
+/// spread over all benchmarks instead of biasing the ones that ran during them).
+std::vector<Scheduled> make_schedule(const std::vector<const BenchmarkDef*>& selected,
+                                     const HarnessOptions& options) {
+    const std::size_t repetitions = std::max<std::size_t>(1, options.repetitions);
+    std::vector<Scheduled> out;
+    std::mt19937_64 rng(options.shuffle_seed);
+    if (!options.interleave) {
+        for (std::size_t d = 0; d < selected.size(); ++d) {
+            for (std::size_t rep = 0; rep < repetitions; ++rep) {
+                out.push_back({selected[d], d, rep, out.size() + 1});
+            }
+        }
+        return out;
+    }
+    std::vector<std::size_t> order(selected.size());
+    for (std::size_t rep = 0; rep < repetitions; ++rep) {
+        std::iota(order.begin(), order.end(), std::size_t{0});
+        std::shuffle(order.begin(), order.end(), rng);
+        for (std::size_t d : order) {
+            out.push_back({selected[d], d, rep, out.size() + 1});
+        }
+    }
+    return out;
 }
 
 void initialize_google_benchmark() {
@@ -507,7 +636,7 @@ HarnessSummary run_benchmarks(const std::vector<BenchmarkDef>& defs, const Harne
     const std::lock_guard lock(run_mutex);
 
     const std::vector<const BenchmarkDef*> selected = select_benchmarks(defs, options.filter_regex);
-    Collector collector{options, sink, {}, std::nullopt, {}, nullptr, nullptr, {}};
+    Collector collector{options, sink, {}, std::nullopt, {}, nullptr, nullptr, {}, {}};
     collector.summary.selected = selected.size();
     if (selected.empty()) {
         return collector.summary;
@@ -520,12 +649,16 @@ HarnessSummary run_benchmarks(const std::vector<BenchmarkDef>& defs, const Harne
 
     initialize_google_benchmark();
     benchmark::ClearRegisteredBenchmarks();
-    for (std::size_t i = 0; i < selected.size(); ++i) {
-        const BenchmarkDef* def = selected[i];
-        const std::size_t total = selected.size();
-        benchmark::RegisterBenchmark(def->full_name().c_str(),
-                                     [def, i, total, &collector](benchmark::State& state) {
-                                         run_one(state, *def, i + 1, total, collector);
+    const std::vector<Scheduled> schedule = make_schedule(selected, options);
+    const std::size_t total = schedule.size();
+    for (const Scheduled& item : schedule) {
+        std::string name = item.def->full_name();
+        if (options.repetitions > 1) {
+            name += fmt::format("/rep:{}", item.repetition + 1);
+        }
+        benchmark::RegisterBenchmark(name.c_str(),
+                                     [item, total, &collector](benchmark::State& state) {
+                                         run_one(state, item, total, collector);
                                      })
             ->UseManualTime()
             ->Repetitions(1)

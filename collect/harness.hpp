@@ -3,6 +3,7 @@
 /// until its noise target or time limit (nvbench's stdrel criterion), verifies the output, and
 /// hands a complete Result (every sample + stats + derived metrics) to a sink.
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -32,7 +33,13 @@ struct HarnessOptions {
     SamplingPolicy policy;
     /// When true (the user set limits explicitly), BenchmarkDef::sampling hints are ignored.
     bool policy_is_explicit = false;
-    std::string filter_regex;  ///< Google Benchmark --benchmark_filter semantics
+    /// Measure every benchmark this many times (a fresh kernel each time); the samples of all
+    /// repetitions form one Result, emitted after the benchmark's last repetition.
+    std::size_t repetitions = 1;
+    /// Visit the benchmarks in a new random order in every repetition round.
+    bool interleave = false;
+    std::uint64_t shuffle_seed = 0;  ///< recorded by the caller so an order can be replayed
+    std::string filter_regex;        ///< Google Benchmark --benchmark_filter semantics
     /// Polled between samples and between benchmarks: true = stop (results so far are kept).
     std::function<bool()> stop_requested;
     /// Human progress lines ("[3/12] stream.triad ... 21.3 GB/s"); may be null.

@@ -1,5 +1,6 @@
 #include "collect/harness.hpp"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <functional>
 #include <memory>
@@ -336,4 +337,72 @@ TEST_CASE("per-benchmark sampling hints apply unless the user's limits are expli
     CHECK(explicit_policy.min_samples == base.min_samples);
     const auto none = assay::effective_policy(base, {}, false);
     CHECK(none.max_seconds == base.max_seconds);
+}
+
+TEST_CASE("repetitions merge into one result per benchmark, emitted after its last repetition",
+          "[collect][harness][repetitions]") {
+    Script a, b;
+    a.seconds = [](std::size_t) { return 0.001; };
+    b.seconds = [](std::size_t i) { return i < 6 ? 0.002 : 0.003; };  // second repetition slower
+    auto o = options_with(5, 0, 5, 10);
+    o.repetitions = 2;
+    std::vector<assay::Result> results;
+    const auto summary =
+        assay::run_benchmarks({scripted_def("a", a), scripted_def("b", b)}, o,
+                              [&](const assay::Result& r) { results.push_back(r); });
+    REQUIRE(results.size() == 2);
+    CHECK(summary.selected == 2);
+    CHECK(summary.ok == 2);
+    CHECK(a.prepares == 2);  // a fresh kernel per repetition
+    CHECK(results[0].samples.size() == 10);
+    CHECK(results[1].samples.size() == 10);
+    const auto* reps = results[1].find_metric("repetitions");
+    REQUIRE(reps != nullptr);
+    CHECK(reps->value == 2);
+    const auto* between = results[1].find_metric("noise.between_repetitions");
+    REQUIRE(between != nullptr);
+    CHECK(between->value > 0.3);  // medians 2 ms and 3 ms
+    CHECK(results[0].find_metric("noise.between_repetitions")->value == Approx(0));
+}
+
+TEST_CASE("interleaving visits the benchmarks in a seeded random order each round",
+          "[collect][harness][repetitions]") {
+    std::vector<std::string> order;
+    std::vector<Script> scripts(6);
+    std::vector<assay::BenchmarkDef> defs;
+    for (std::size_t i = 0; i < scripts.size(); ++i) {
+        scripts[i].seconds = [](std::size_t) { return 0.001; };
+        defs.push_back(scripted_def("d" + std::to_string(i), scripts[i]));
+    }
+    auto o = options_with(2, 0, 2, 10);
+    o.repetitions = 3;
+    o.interleave = true;
+    o.shuffle_seed = 42;
+    o.progress = [&](const std::string& line) {
+        if (line.find(": running") != std::string::npos)
+            order.push_back(line);
+    };
+    std::size_t emitted = 0;
+    assay::run_benchmarks(defs, o, [&](const assay::Result& r) {
+        ++emitted;
+        CHECK(r.samples.size() == 6);
+    });
+    CHECK(emitted == defs.size());
+    REQUIRE(order.size() == 18);
+    // Each round holds every benchmark once; with 6 benchmarks, three identical rounds in
+    // declaration order would be a 1-in-(720^3) accident.
+    std::vector<std::string> names;
+    for (const auto& line : order) {
+        names.push_back(line.substr(line.find("name=") + 5, 2));
+    }
+    const std::vector<std::string> declared = {"d0", "d1", "d2", "d3", "d4", "d5"};
+    int rounds_in_declared_order = 0;
+    for (int round = 0; round < 3; ++round) {
+        std::vector<std::string> r(names.begin() + round * 6, names.begin() + round * 6 + 6);
+        auto sorted = r;
+        std::sort(sorted.begin(), sorted.end());
+        CHECK(sorted == declared);
+        rounds_in_declared_order += r == declared ? 1 : 0;
+    }
+    CHECK(rounds_in_declared_order < 3);
 }
