@@ -161,10 +161,22 @@ int run(const RunOpts& o, const std::string& command_line) {
     ho.nominal_cpu_mhz = host.cpu.base_mhz;
 
     std::vector<Result> results;
-    const HarnessSummary summary = run_benchmarks(defs, ho, [&](const Result& r) {
-        store.add_result(run_id, r);  // one transaction per benchmark: kept even if interrupted
-        results.push_back(r);
-    });
+    HarnessSummary summary;
+    try {
+        summary = run_benchmarks(defs, ho, [&](const Result& r) {
+            store.add_result(run_id, r);  // one transaction per benchmark: kept if interrupted
+            results.push_back(r);
+        });
+    } catch (const std::exception& e) {
+        // Close the run before reporting the error, so it does not linger as "running".
+        try {
+            store.finish_run(run_id, RunStatus::incomplete,
+                             fmt::format("stopped by an error: {}", e.what()));
+        } catch (const std::exception&) {
+            // The store itself is failing: the next `assay run` marks the dead run incomplete.
+        }
+        throw;
+    }
 
     // What could and could not be counted or sampled is data: kept with the run.
     std::map<std::string, std::string> conditions;
