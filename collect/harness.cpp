@@ -30,6 +30,16 @@ SamplingPolicy SamplingPolicy::quick() {
     return p;
 }
 
+SamplingPolicy SamplingPolicy::thorough() {
+    SamplingPolicy p;
+    p.target_rel_iqr = 0.005;
+    p.min_samples = 20;
+    p.min_seconds = 1.0;
+    p.max_seconds = 60.0;
+    p.warmup_seconds = 0.5;
+    return p;
+}
+
 SamplingPolicy effective_policy(const SamplingPolicy& policy, const SamplingHints& hints,
                                 bool policy_is_explicit) {
     SamplingPolicy p = policy;
@@ -46,16 +56,6 @@ SamplingPolicy effective_policy(const SamplingPolicy& policy, const SamplingHint
     if (hints.target_rel_iqr) {
         p.target_rel_iqr = *hints.target_rel_iqr;
     }
-    return p;
-}
-
-SamplingPolicy SamplingPolicy::thorough() {
-    SamplingPolicy p;
-    p.target_rel_iqr = 0.005;
-    p.min_samples = 20;
-    p.min_seconds = 1.0;
-    p.max_seconds = 60.0;
-    p.warmup_seconds = 0.5;
     return p;
 }
 

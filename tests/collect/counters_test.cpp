@@ -1,6 +1,5 @@
 #include "collect/counters.hpp"
 
-#include <sched.h>
 #include <time.h>
 
 #include <catch2/catch.hpp>
@@ -12,6 +11,7 @@
 #include "benches/thread_team.hpp"
 #include "core/error.hpp"
 #include "perf_support.hpp"
+#include "tests/benches/test_cpus.hpp"
 
 namespace {
 
@@ -38,21 +38,6 @@ double thread_cpu_ns() {
     timespec ts{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
-}
-
-/// The PUs this process may run on.
-std::vector<unsigned> allowed_pus() {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    std::vector<unsigned> out;
-    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-        for (unsigned i = 0; i < CPU_SETSIZE; ++i) {
-            if (CPU_ISSET(i, &set)) {
-                out.push_back(i);
-            }
-        }
-    }
-    return out;
 }
 
 }  // namespace
@@ -143,7 +128,7 @@ TEST_CASE("garbled counter lists are usage errors", "[collect][counters]") {
 }
 
 TEST_CASE("task-clock counts every thread of the process", "[collect][counters][threads]") {
-    const std::vector<unsigned> pus = allowed_pus();
+    const std::vector<unsigned> pus = assay::test::allowed_cpus(2);
     if (pus.size() < 2) {
         FAIL("this test needs at least 2 PUs; this machine allows " << pus.size());
     }
