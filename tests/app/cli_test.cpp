@@ -243,7 +243,7 @@ TEST_CASE("cli: SIGINT mid-run keeps completed results and marks the run incompl
     CHECK(results[0].result.verified);
 }
 
-TEST_CASE("cli: --counters stores counters per result; unavailable ones are recorded, run goes on",
+TEST_CASE("cli: --counters stores counters per result, records unavailable ones, run goes on",
           "[cli][counters]") {
     const fs::path db = temp_path("counters.db");
     auto args = quick_run_args(db);
