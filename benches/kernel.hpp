@@ -18,6 +18,12 @@ struct WorkModel {
     double bytes_stream = 0;          ///< STREAM convention: bytes the kernel reads + writes
     double bytes_write_allocate = 0;  ///< + the read-for-ownership of written lines
     double flops = 0;                 ///< floating-point operations (2 per FMA)
+    /// Latency-bound operations timed by one run() (dependent loads of a pointer chase, one-way
+    /// cache-line transfers of a ping-pong): the harness derives latency_ns.* (time/operations)
+    /// and, with a known clock, latency_cycles.*.
+    double operations = 0;
+    /// Integer operations (int8 GEMM MACs count 2): derives "gop_per_s.*".
+    double int_ops = 0;
 };
 
 struct Verification {
@@ -41,6 +47,12 @@ class Kernel {
     /// Device-timed kernels (CUDA events) return the last run()'s seconds; CPU kernels return
     /// nullopt and the harness times run() with a steady clock.
     virtual std::optional<double> last_run_seconds() const { return std::nullopt; }
+    /// Kernel-specific measured values to store with the result, read once after verify()
+    /// (e.g. the background streams' bandwidth of a loaded-latency run). Never constants.
+    virtual std::vector<Metric> extra_metrics() const { return {}; }
+    /// Which implementation actually ran, as the library reports it (oneDNN's primitive
+    /// implementation, the cuBLASLt algorithm, the SIMD path); read after prepare().
+    virtual std::string implementation() const { return {}; }
 };
 
 /// A benchmark's own sampling needs, applied over the run's policy (e.g. a GPU kernel that takes

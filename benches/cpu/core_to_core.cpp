@@ -1,0 +1,1 @@
+#include "benches/cpu/core_to_core.hpp"

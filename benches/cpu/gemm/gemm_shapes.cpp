@@ -1,0 +1,1 @@
+#include "benches/cpu/gemm/gemm_shapes.hpp"

@@ -1,0 +1,1 @@
+#include "benches/cpu/latency_defs.hpp"

@@ -1,0 +1,1 @@
+#include "benches/cpu/loaded_latency.hpp"

@@ -1,0 +1,1 @@
+#include "benches/cpu/numa_plan.hpp"

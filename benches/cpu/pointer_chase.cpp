@@ -1,0 +1,1 @@
+#include "benches/cpu/pointer_chase.hpp"

@@ -1,0 +1,1 @@
+#include "benches/cpu/topology_defs.hpp"

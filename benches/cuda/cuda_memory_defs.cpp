@@ -1,0 +1,1 @@
+#include "benches/cuda/cuda_memory_defs.hpp"

@@ -1,0 +1,1 @@
+#include "benches/cuda/gemm_cuda_defs.hpp"

@@ -1,0 +1,1 @@
+target_sources(benches_tests PRIVATE cuda_memory_defs_test.cpp)

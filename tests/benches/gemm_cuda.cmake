@@ -1,0 +1,1 @@
+target_sources(benches_tests PRIVATE gemm_cuda_defs_test.cpp)
