@@ -43,7 +43,8 @@ Action add_report_command(CLI::App& app) {
         std::vector<RunWithResults> runs;
         for (auto& run : store.list_runs(filter)) {
             auto results = store.results_for_run(run.id);
-            runs.push_back({std::move(run), std::move(results)});
+            auto ceilings = store.ceilings_for_run(run.id);
+            runs.push_back({std::move(run), std::move(results), std::move(ceilings)});
         }
         const ReportContext ctx{o->db, utc_now_iso8601()};
         write_output(o->output, render_run_report(runs, ctx, format));

@@ -14,6 +14,7 @@
 #include "benches/catalog.hpp"
 #include "collect/counters.hpp"
 #include "collect/harness.hpp"
+#include "core/ceiling.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "probes/probe.hpp"
@@ -161,10 +162,12 @@ int run(const RunOpts& o, const std::string& command_line) {
     ho.nominal_cpu_mhz = host.cpu.base_mhz;
 
     std::vector<Result> results;
+    std::vector<std::int64_t> result_ids;
     HarnessSummary summary;
     try {
         summary = run_benchmarks(defs, ho, [&](const Result& r) {
-            store.add_result(run_id, r);  // one transaction per benchmark: kept if interrupted
+            // One transaction per benchmark: kept if interrupted.
+            result_ids.push_back(store.add_result(run_id, r));
             results.push_back(r);
         });
     } catch (const std::exception& e) {
@@ -188,6 +191,12 @@ int run(const RunOpts& o, const std::string& command_line) {
     }
     if (!conditions.empty()) {
         store.merge_run_environment(run_id, conditions);
+    }
+    // The host's measured ceilings (per-level bandwidth/latency, GEMM per dtype), from the
+    // verified results of this run — an interrupted run keeps those of what completed.
+    const std::vector<Ceiling> ceilings = derive_ceilings(results);
+    if (!ceilings.empty()) {
+        store.add_ceilings(run_id, ceilings, result_ids);
     }
 
     const int sig = interrupt_signal();

@@ -118,13 +118,21 @@ std::string progress_summary(const Result& r) {
         return fmt::format("skipped: {}", r.message);
     }
     std::string figures;
-    const Metric* best = r.find_metric("bandwidth_stream_gb_per_s.best");
-    const Metric* median = r.find_metric("bandwidth_stream_gb_per_s.median");
-    std::string unit = "GB/s";
-    if (best == nullptr) {
-        best = r.find_metric("gflop_per_s.best");
-        median = r.find_metric("gflop_per_s.median");
-        unit = "GFLOP/s";
+    const Metric* best = nullptr;
+    const Metric* median = nullptr;
+    std::string unit;
+    // The first headline the result has, in this order of preference.
+    for (const auto& [name, headline_unit] :
+         {std::pair<const char*, const char*>{"bandwidth_stream_gb_per_s", "GB/s"},
+          {"gflop_per_s", "GFLOP/s"},
+          {"gop_per_s", "GOP/s"},
+          {"latency_ns", "ns"}}) {
+        best = r.find_metric(std::string(name) + ".best");
+        median = r.find_metric(std::string(name) + ".median");
+        unit = headline_unit;
+        if (best != nullptr && median != nullptr) {
+            break;
+        }
     }
     if (best != nullptr && median != nullptr) {
         figures = fmt::format("{:.1f} {} best, {:.1f} median", best->value, unit, median->value);
@@ -350,6 +358,7 @@ std::optional<Measurement> measure(const BenchmarkDef& def, const SamplingPolicy
         }
         kernel->prepare();
         work = kernel->work();
+        r.implementation = kernel->implementation();
 
         const auto t_warmup = Clock::now();
         double warm_seconds = 0;
@@ -381,6 +390,10 @@ std::optional<Measurement> measure(const BenchmarkDef& def, const SamplingPolicy
         const Verification v = kernel->verify();
         r.verified = v.ok;
         r.verification = v.detail;
+        // Measured by the kernel itself (e.g. a loaded-latency run's background bandwidth).
+        for (Metric& extra : kernel->extra_metrics()) {
+            instrument_metrics.push_back(std::move(extra));
+        }
         r.status = v.ok ? ResultStatus::ok : ResultStatus::failed;
         if (!v.ok) {
             r.message = "verification failed: " + v.detail;
@@ -433,15 +446,64 @@ void merge_repetition(Measurement& acc, Measurement&& next) {
     }
 }
 
+const Metric* find_named(const std::vector<Metric>& metrics, const std::string& name) {
+    const auto it = std::find_if(metrics.begin(), metrics.end(),
+                                 [&](const Metric& m) { return m.name == name; });
+    return it == metrics.end() ? nullptr : &*it;
+}
+
+/// Metrics that need more than the work model: percent of the probe's peak estimate (a context
+/// metric `peak_estimate_ops_per_s`) and latency in core cycles. Cycles use the clock measured
+/// while sampling (telemetry) when there is one, else the nominal clock; which one is recorded.
+void add_peak_and_cycle_metrics(std::vector<Metric>& out, const WorkModel& work,
+                                const SampleStats& stats, const std::vector<Metric>& context,
+                                const std::vector<Metric>& instrument,
+                                std::optional<double> nominal_mhz) {
+    const Metric* peak = find_named(context, "peak_estimate_ops_per_s");
+    const double ops = work.flops > 0 ? work.flops : work.int_ops;
+    if (peak != nullptr && peak->value > 0 && ops > 0) {
+        for (const auto& [suffix, seconds] :
+             {std::pair<const char*, double>{".best", stats.min}, {".median", stats.median}}) {
+            if (seconds > 0) {
+                out.push_back({std::string("percent_of_peak") + suffix,
+                               100.0 * ops / seconds / peak->value, "%",
+                               Direction::higher_is_better});
+            }
+        }
+    }
+    if (work.operations <= 0) {
+        return;
+    }
+    const Metric* measured = find_named(instrument, "telemetry.cpu_mhz.avg");
+    const bool use_measured = measured != nullptr && measured->value > 0;
+    const double mhz = use_measured ? measured->value : nominal_mhz.value_or(0);
+    if (mhz <= 0) {
+        return;  // no clock known: cycles are absent rather than guessed
+    }
+    for (const auto& [suffix, seconds] :
+         {std::pair<const char*, double>{".best", stats.min}, {".median", stats.median}}) {
+        if (seconds > 0) {
+            out.push_back({std::string("latency_cycles") + suffix,
+                           seconds / work.operations * mhz * 1e6, "cycles",
+                           Direction::lower_is_better});
+        }
+    }
+    out.push_back({"latency_cycles.clock_mhz", mhz, "MHz", Direction::none});
+    out.push_back(
+        {"latency_cycles.clock_measured", use_measured ? 1.0 : 0.0, "flag", Direction::none});
+}
+
 /// Turns the (merged) measurement of a def into its stored Result: statistics over every
 /// sample, throughput, noise, context and instrument metrics.
 Result finalize(const BenchmarkDef& def, const SamplingPolicy& policy, Measurement m,
-                const std::vector<double>& repetition_medians) {
+                const std::vector<double>& repetition_medians, const HarnessOptions& options) {
     Result r = std::move(m.result);
     r.stats = summarize(r.samples);
     // A wrong answer is never a fast one: throughput only for verified results.
     if (r.status == ResultStatus::ok) {
         r.metrics = derived_metrics(m.work, r.stats);
+        add_peak_and_cycle_metrics(r.metrics, m.work, r.stats, def.context, m.instrument_metrics,
+                                   options.nominal_cpu_mhz);
     }
     r.metrics.insert(r.metrics.end(), def.context.begin(), def.context.end());
     const bool target_met = r.samples.size() >= policy.min_samples && r.stats.count > 0 &&
@@ -537,7 +599,7 @@ void run_one(benchmark::State& state, const Scheduled& item, std::size_t total, 
             continue;
         }
         std::optional<Result> r =
-            finalize(def, policy, std::move(acc.measurement), acc.repetition_medians);
+            finalize(def, policy, std::move(acc.measurement), acc.repetition_medians, c.options);
         c.partial.erase(item.def_index);
         if (r->status != ResultStatus::ok) {
             state.SkipWithError(r->message.c_str());
@@ -626,6 +688,18 @@ std::vector<Metric> derived_metrics(const WorkModel& work, const SampleStats& st
     add_pair("bandwidth_stream_gb_per_s", work.bytes_stream, 1e9, "GB/s");
     add_pair("bandwidth_write_allocate_gb_per_s", work.bytes_write_allocate, 1e9, "GB/s");
     add_pair("gflop_per_s", work.flops, 1e9, "GFLOP/s");
+    add_pair("gop_per_s", work.int_ops, 1e9, "GOP/s");
+    if (work.operations > 0) {
+        // Latency: time per dependent operation, lower is better.
+        if (stats.min > 0) {
+            out.push_back({"latency_ns.best", stats.min / work.operations * 1e9, "ns",
+                           Direction::lower_is_better});
+        }
+        if (stats.median > 0) {
+            out.push_back({"latency_ns.median", stats.median / work.operations * 1e9, "ns",
+                           Direction::lower_is_better});
+        }
+    }
     return out;
 }
 

@@ -79,7 +79,10 @@ SamplingPolicy effective_policy(const SamplingPolicy& policy, const SamplingHint
                                 bool policy_is_explicit);
 
 /// Derived metrics from a work model and sample stats: for bytes, "<convention>_gb_per_s.best"
-/// (bytes / min time) and ".median"; for flops, "gflop_per_s.best" / ".median".
+/// (bytes / min time) and ".median"; for flops, "gflop_per_s.best" / ".median"; for int_ops,
+/// "gop_per_s.*"; for latency-bound operations, "latency_ns.best" (min time / operations) and
+/// ".median". The harness adds "percent_of_peak.*" (context `peak_estimate_ops_per_s`) and
+/// "latency_cycles.*" (measured clock, else nominal) on top.
 std::vector<Metric> derived_metrics(const WorkModel& work, const SampleStats& stats);
 
 }  // namespace assay

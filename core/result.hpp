@@ -40,6 +40,7 @@ struct Result {
     SampleStats stats;            ///< summarize(samples)
     bool verified = false;        ///< output checked against its reference and correct
     std::string verification;     ///< what was checked, tolerance, worst error
+    std::string implementation;   ///< what actually ran (library kernel, algorithm), if known
     std::vector<Metric> metrics;
     std::string started_at;   ///< UTC ISO-8601
     double wall_seconds = 0;  ///< warm-up + sampling + verification

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "reports/family_sections.hpp"
 
 namespace assay {
 namespace {
@@ -21,6 +22,8 @@ struct HeadlineMetric {
 constexpr HeadlineMetric kHeadlines[] = {
     {"bandwidth_stream_gb_per_s", "bandwidth (STREAM bytes)"},
     {"gflop_per_s", "throughput"},
+    {"gop_per_s", "integer throughput"},
+    {"latency_ns", "latency per operation"},
     {"bandwidth_write_allocate_gb_per_s", "bandwidth (with write-allocate)"},
 };
 
@@ -89,6 +92,7 @@ nlohmann::json result_json(const StoredResult& sr) {
         {"message", r.message},
         {"verified", r.verified},
         {"verification", r.verification},
+        {"implementation", r.implementation},
         {"time_unit", r.unit},
         {"samples", r.samples.size()},
         {"time",
@@ -147,6 +151,17 @@ std::string render_json(const std::vector<RunWithResults>& runs, const ReportCon
         };
         for (const auto& sr : rw.results) {
             jr["results"].push_back(result_json(sr));
+        }
+        jr["ceilings"] = nlohmann::json::array();
+        for (const auto& sc : rw.ceilings) {
+            const Ceiling& c = sc.ceiling;
+            jr["ceilings"].push_back({{"device", c.device},
+                                      {"name", c.name},
+                                      {"value", c.value},
+                                      {"unit", c.unit},
+                                      {"direction", to_string(c.direction)},
+                                      {"basis", c.basis},
+                                      {"source_result_id", sc.source_result_id}});
         }
         doc["runs"].push_back(std::move(jr));
     }
@@ -216,6 +231,9 @@ std::string render_details(const std::vector<StoredResult>& results) {
                                                   : " (noise target not met: time limit reached)");
         if (!r.verification.empty()) {
             out += fmt::format("- verification: {}\n", md_escape(r.verification));
+        }
+        if (!r.implementation.empty()) {
+            out += fmt::format("- implementation: {}\n", md_escape(r.implementation));
         }
         const std::string counters = metric_list(r, "counter.");
         out += fmt::format("- counters (per kernel execution): {}\n",
@@ -298,6 +316,8 @@ std::string render_markdown(const std::vector<RunWithResults>& runs, const Repor
                                    : res.verified                      ? "yes"
                                                                        : "**no**");
             }
+            out += render_ceilings_section(rw->ceilings);
+            out += render_family_sections(rw->results);
             out += render_conditions(r);
             out += render_details(rw->results);
         }

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "core/ceiling.hpp"
 #include "core/run_info.hpp"
 
 namespace assay {
@@ -15,6 +16,7 @@ ReportFormat report_format_from_string(const std::string& s);
 struct RunWithResults {
     StoredRun run;
     std::vector<StoredResult> results;
+    std::vector<StoredCeiling> ceilings;  ///< the run's measured ceilings (may be empty)
 };
 
 /// The headline figure of a result: a throughput metric when the result has one

@@ -460,8 +460,8 @@ std::int64_t Store::add_result(std::int64_t run_id, const Result& result) {
         db,
         "INSERT INTO result (run_id, case_id, device, backend, status, message, unit, "
         "sample_count, samples, min, median, mean, stddev, q1, q3, iqr, max, verified, "
-        "verification, started_at, wall_seconds) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-        "?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
+        "verification, started_at, wall_seconds, implementation) VALUES (?1, ?2, ?3, ?4, ?5, ?6, "
+        "?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
         what);
     const SampleStats& s = result.stats;
     const std::size_t n = result.samples.size();
@@ -490,6 +490,7 @@ std::int64_t Store::add_result(std::int64_t run_id, const Result& result) {
         .bind(19, result.verification)
         .bind(20, result.started_at)
         .bind(21, result.wall_seconds)
+        .bind(22, result.implementation)
         .run();
     const std::int64_t result_id = db.last_insert_rowid();
 
@@ -509,6 +510,63 @@ std::int64_t Store::add_result(std::int64_t run_id, const Result& result) {
     }
     tx.commit();
     return result_id;
+}
+
+void Store::add_ceilings(std::int64_t run_id, const std::vector<Ceiling>& ceilings,
+                         const std::vector<std::int64_t>& result_ids) {
+    auto& db = impl_->db;
+    const std::string what = fmt::format("storing ceilings of run {}", run_id);
+    sqlite::Transaction tx(db);
+    sqlite::Statement insert(
+        db,
+        "INSERT OR REPLACE INTO ceiling (run_id, device, name, value, unit, direction, basis, "
+        "source_result_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        what);
+    for (const Ceiling& c : ceilings) {
+        insert.bind(1, run_id).bind(2, c.device).bind(3, c.name);
+        if (std::isnan(c.value)) {
+            insert.bind_null(4);
+        } else {
+            insert.bind(4, c.value);
+        }
+        insert.bind(5, c.unit).bind(6, to_string(c.direction)).bind(7, c.basis);
+        const bool has_source = c.source_index >= 0 &&
+                                static_cast<std::size_t>(c.source_index) < result_ids.size() &&
+                                result_ids[static_cast<std::size_t>(c.source_index)] > 0;
+        if (has_source) {
+            insert.bind(8, result_ids[static_cast<std::size_t>(c.source_index)]);
+        } else {
+            insert.bind_null(8);
+        }
+        insert.run();
+        insert.reset();
+    }
+    tx.commit();
+}
+
+std::vector<StoredCeiling> Store::ceilings_for_run(std::int64_t run_id) const {
+    auto& db = impl_->db;
+    const std::string what = fmt::format("reading ceilings of run {}", run_id);
+    sqlite::Statement st(db,
+                         "SELECT device, name, value, unit, direction, basis, source_result_id "
+                         "FROM ceiling WHERE run_id = ?1 ORDER BY id",
+                         what);
+    st.bind(1, run_id);
+    std::vector<StoredCeiling> out;
+    while (st.step()) {
+        StoredCeiling sc;
+        sc.run_id = run_id;
+        sc.ceiling.device = st.get_text(0);
+        sc.ceiling.name = st.get_text(1);
+        sc.ceiling.value =
+            st.is_null(2) ? std::numeric_limits<double>::quiet_NaN() : st.get_double(2);
+        sc.ceiling.unit = st.get_text(3);
+        sc.ceiling.direction = direction_from_string(st.get_text(4));
+        sc.ceiling.basis = st.get_text(5);
+        sc.source_result_id = st.is_null(6) ? 0 : st.get_int64(6);
+        out.push_back(std::move(sc));
+    }
+    return out;
 }
 
 void Store::finish_run(std::int64_t run_id, RunStatus status, const std::string& note) {
@@ -647,7 +705,7 @@ std::vector<StoredResult> Store::results_for_run(std::int64_t run_id) const {
         db,
         "SELECT r.id, c.benchmark, c.params, r.device, r.backend, r.status, r.message, r.unit, "
         "r.sample_count, r.samples, r.min, r.median, r.mean, r.stddev, r.q1, r.q3, r.iqr, r.max, "
-        "r.verified, r.verification, r.started_at, r.wall_seconds "
+        "r.verified, r.verification, r.started_at, r.wall_seconds, r.implementation "
         "FROM result r JOIN \"case\" c ON c.id = r.case_id WHERE r.run_id = ?1 ORDER BY r.id",
         what);
     st.bind(1, run_id);
@@ -687,6 +745,7 @@ std::vector<StoredResult> Store::results_for_run(std::int64_t run_id) const {
         r.verification = st.get_text(19);
         r.started_at = st.get_text(20);
         r.wall_seconds = st.is_null(21) ? 0.0 : st.get_double(21);
+        r.implementation = st.get_text(22);
         metrics.bind(1, sr.id);
         while (metrics.step()) {
             Metric m;

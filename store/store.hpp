@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/ceiling.hpp"
 #include "core/host_info.hpp"
 #include "core/run_info.hpp"
 
@@ -44,7 +45,7 @@ struct RunFilter {
 class Store {
   public:
     /// The schema version this build writes.
-    static constexpr int kSchemaVersion = 1;
+    static constexpr int kSchemaVersion = 2;
     /// PRAGMA application_id of every Assay store: "ASSY".
     static constexpr std::int32_t kApplicationId = 0x41535359;
 
@@ -68,6 +69,12 @@ class Store {
     std::int64_t begin_run(std::int64_t hw_config_id, const RunInfo& info);
     /// Stores one result and its metrics in one transaction; returns the result id.
     std::int64_t add_result(std::int64_t run_id, const Result& result);
+    /// Stores the run's ceilings in one transaction (a name already stored for the run and
+    /// device is replaced). result_ids[i] is the stored id of the result at Ceiling::source_index
+    /// i (0 = not stored); out-of-range indices store no source.
+    void add_ceilings(std::int64_t run_id, const std::vector<Ceiling>& ceilings,
+                      const std::vector<std::int64_t>& result_ids);
+    std::vector<StoredCeiling> ceilings_for_run(std::int64_t run_id) const;
     /// Marks the run complete or incomplete (with a note, e.g. "interrupted by SIGINT").
     void finish_run(std::int64_t run_id, RunStatus status, const std::string& note = {});
     /// Adds or replaces entries of the run's environment (e.g. counter availability learnt

@@ -406,3 +406,65 @@ TEST_CASE("interleaving visits the benchmarks in a seeded random order each roun
     }
     CHECK(rounds_in_declared_order < 3);
 }
+
+namespace {
+
+/// A latency-bound kernel with its own measured extras and a named implementation.
+class LatencyKernel : public assay::Kernel {
+  public:
+    void prepare() override {}
+    void run() override {}
+    assay::Verification verify() override { return {true, "chain intact"}; }
+    assay::WorkModel work() const override {
+        assay::WorkModel w;
+        w.operations = 1e6;  // dependent loads per run()
+        w.int_ops = 4e6;
+        return w;
+    }
+    std::optional<double> last_run_seconds() const override { return 0.1; }  // 100 ns per load
+    std::vector<assay::Metric> extra_metrics() const override {
+        return {{"loaded.stream_gb_per_s", 12.5, "GB/s", assay::Direction::none}};
+    }
+    std::string implementation() const override { return "64 B lines, random single cycle"; }
+};
+
+}  // namespace
+
+TEST_CASE("harness: latency, integer throughput, % of peak, cycles, extras, implementation",
+          "[harness]") {
+    assay::BenchmarkDef d;
+    d.bench_case.benchmark = "test.latency";
+    d.backend = "fake";
+    d.context.push_back({"peak_estimate_ops_per_s", 8e7, "OP/s", assay::Direction::none});
+    d.make = [] { return std::make_unique<LatencyKernel>(); };
+    assay::HarnessOptions o = options_with(3, 0, 3, 10);
+    o.telemetry = false;  // cycles from the nominal clock
+    o.nominal_cpu_mhz = 2000.0;
+    const Collected c = run({d}, o);
+    REQUIRE(c.results.size() == 1);
+    const assay::Result& r = c.results[0];
+    REQUIRE(r.status == assay::ResultStatus::ok);
+    CHECK(r.implementation == "64 B lines, random single cycle");
+    const auto value = [&](const std::string& name) {
+        const assay::Metric* m = r.find_metric(name);
+        INFO(name);
+        REQUIRE(m != nullptr);
+        return m->value;
+    };
+    CHECK(value("latency_ns.best") == Approx(100.0));
+    CHECK(value("latency_ns.median") == Approx(100.0));
+    CHECK(r.find_metric("latency_ns.best")->direction == assay::Direction::lower_is_better);
+    CHECK(value("latency_cycles.best") == Approx(200.0));  // 100 ns at 2 GHz
+    CHECK(value("latency_cycles.clock_mhz") == Approx(2000.0));
+    CHECK(value("latency_cycles.clock_measured") == 0.0);
+    CHECK(value("gop_per_s.best") == Approx(0.04));        // 4e6 ops / 0.1 s
+    CHECK(value("percent_of_peak.best") == Approx(50.0));  // 4e7 of 8e7 OP/s
+    CHECK(value("loaded.stream_gb_per_s") == Approx(12.5));
+
+    // Without a known clock, cycles are absent rather than guessed.
+    o.nominal_cpu_mhz.reset();
+    const Collected no_clock = run({d}, o);
+    REQUIRE(no_clock.results.size() == 1);
+    CHECK(no_clock.results[0].find_metric("latency_cycles.best") == nullptr);
+    CHECK(no_clock.results[0].find_metric("latency_ns.best") != nullptr);
+}

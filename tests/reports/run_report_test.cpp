@@ -118,3 +118,97 @@ TEST_CASE("report format names", "[report]") {
     CHECK(report_format_from_string("json") == ReportFormat::json);
     CHECK_THROWS_AS(report_format_from_string("pdf"), UsageError);
 }
+
+namespace {
+
+StoredResult family_result(std::int64_t id, std::string benchmark, Params params,
+                           std::vector<Metric> metrics, std::string backend = "cpu.native") {
+    StoredResult sr;
+    sr.id = id;
+    sr.run_id = 3;
+    Result& r = sr.result;
+    r.bench_case = {std::move(benchmark), std::move(params)};
+    r.device = "cpu";
+    r.backend = std::move(backend);
+    r.status = ResultStatus::ok;
+    r.verified = true;
+    r.samples = {1e-3, 1.1e-3};
+    r.stats = summarize(r.samples);
+    r.metrics = std::move(metrics);
+    return sr;
+}
+
+Metric fm(std::string name, double value, std::string unit = "") {
+    return {std::move(name), value, std::move(unit), Direction::none};
+}
+
+}  // namespace
+
+TEST_CASE("markdown report shows ceilings and the family views with cache-level labels",
+          "[report]") {
+    RunWithResults rw = fixture_run();
+    rw.results.push_back(family_result(
+        20, "mem.sweep", {{"kernel", "sum"}, {"placement", "one_core"}, {"bytes", "16384"}},
+        {fm("bandwidth_stream_gb_per_s.best", 187.5, "GB/s"), fm("level.L1d", 1)}));
+    rw.results.push_back(
+        family_result(21, "mem.latency", {{"pages", "thp"}, {"bytes", "16384"}},
+                      {fm("latency_ns.median", 1.25, "ns"),
+                       fm("latency_cycles.median", 4.5, "cycles"), fm("level.L1d", 1)}));
+    rw.results.push_back(family_result(22, "mem.latency",
+                                       {{"pages", "thp"}, {"bytes", "268435456"}},
+                                       {fm("latency_ns.median", 96.5, "ns"), fm("level.DRAM", 1)}));
+    rw.results.push_back(family_result(
+        23, "mem.loaded_latency", {{"streams", "1"}},
+        {fm("latency_ns.median", 140.0, "ns"), fm("loaded.stream_gb_per_s", 21.5, "GB/s")}));
+    rw.results.push_back(family_result(24, "mem.numa.latency",
+                                       {{"cpu_node", "0"}, {"mem_node", "1"}},
+                                       {fm("latency_ns.median", 180.0, "ns")}));
+    rw.results.push_back(family_result(25, "mem.c2c", {{"a", "0"}, {"b", "1"}},
+                                       {fm("latency_ns.median", 55.5, "ns")}));
+    StoredResult gemm = family_result(
+        26, "gemm",
+        {{"dtype", "bf16"}, {"m", "4096"}, {"n", "4096"}, {"k", "4096"}, {"layout", "nn"}},
+        {fm("gflop_per_s.best", 2500.0, "GFLOP/s"), fm("percent_of_peak.best", 61.5, "%")},
+        "onednn");
+    gemm.result.implementation = "brg:avx512_core_bf16";
+    rw.results.push_back(gemm);
+    StoredCeiling c;
+    c.run_id = 3;
+    c.ceiling = {"cpu",
+                 "mem.latency.DRAM.thp",
+                 96.5,
+                 "ns",
+                 Direction::lower_is_better,
+                 "median of 1 mem.latency points labelled DRAM (median per point)",
+                 22};
+    rw.ceilings.push_back(c);
+
+    const std::string md = render_run_report({rw}, {"x.db", "now"}, ReportFormat::markdown);
+    CHECK_THAT(md, Catch::Contains("Measured ceilings"));
+    CHECK_THAT(md, Catch::Contains("| cpu | `mem.latency.DRAM.thp` | 96.50 | ns |"));
+    CHECK_THAT(md, Catch::Contains("| 16 KiB | 187.5 (L1d) | 1.25 (L1d, 4.50 cyc) |"));
+    CHECK_THAT(md, Catch::Contains("| 256 MiB |  | 96.50 (DRAM) |"));
+    CHECK_THAT(md, Catch::Contains("| 1 | 140.0 | 21.50 |"));
+    CHECK_THAT(md, Catch::Contains("NUMA matrix, latency ns (median)"));
+    CHECK_THAT(md, Catch::Contains("| 0 | 180.0 |"));  // node 0 CPUs -> node 1 memory
+    CHECK_THAT(md, Catch::Contains("Core-to-core latency"));
+    CHECK_THAT(md, Catch::Contains("| 0 | - | 55.50 |"));
+    CHECK_THAT(md, Catch::Contains("| 1 | 55.50 | - |"));
+    CHECK_THAT(md, Catch::Contains("| cpu | onednn | bf16 | 4096x4096x4096 | nn | ok | 2.50 | "
+                                   "61.50 | brg:avx512_core_bf16 |"));
+    CHECK_THAT(md, Catch::Contains("- implementation: brg:avx512_core_bf16"));
+
+    const auto doc =
+        nlohmann::json::parse(render_run_report({rw}, {"x.db", "now"}, ReportFormat::json));
+    REQUIRE(doc["runs"][0]["ceilings"].size() == 1);
+    CHECK(doc["runs"][0]["ceilings"][0]["name"] == "mem.latency.DRAM.thp");
+    CHECK(doc["runs"][0]["ceilings"][0]["source_result_id"] == 0);
+    CHECK(doc["runs"][0]["results"].back()["implementation"] == "brg:avx512_core_bf16");
+
+    // A run without those families has none of the sections.
+    const std::string plain =
+        render_run_report({fixture_run()}, {"x.db", "now"}, ReportFormat::markdown);
+    CHECK_THAT(plain, !Catch::Contains("Measured ceilings"));
+    CHECK_THAT(plain, !Catch::Contains("Memory hierarchy"));
+    CHECK_THAT(plain, !Catch::Contains("GEMM"));
+}

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <sstream>
 #include <string>
 
@@ -126,6 +127,7 @@ Result make_ok_result() {
     r.stats = summarize(r.samples);
     r.verified = true;
     r.verification = "max rel error 1e-15 <= 1e-12";
+    r.implementation = "avx512 streaming stores";
     r.metrics = {{"bandwidth_stream_gb_per_s.best", 41.25, "GB/s", Direction::higher_is_better},
                  {"time.median", 2.5e-3, "s", Direction::lower_is_better},
                  {"threads", 2, "threads", Direction::none}};
@@ -190,7 +192,7 @@ void check_same(const Result& got, const Result& want) {
     CHECK(got.stats.q3 == want.stats.q3);
     CHECK(got.stats.iqr == want.stats.iqr);
     CHECK(got.verified == want.verified);
-    CHECK(got.verification == want.verification);
+    CHECK(got.implementation == want.implementation);
     CHECK(got.started_at == want.started_at);
     CHECK(got.wall_seconds == want.wall_seconds);
     REQUIRE(got.metrics.size() == want.metrics.size());
@@ -223,23 +225,24 @@ TEST_CASE("store: a new store is migrated to schema v1 with STRICT tables and WA
         CHECK(s.schema_version() == Store::kSchemaVersion);
         CHECK(s.path() == p);
     }
-    CHECK(raw_query(p, "PRAGMA user_version") == std::vector<std::string>{"1"});
+    CHECK(raw_query(p, "PRAGMA user_version") ==
+          std::vector<std::string>{std::to_string(Store::kSchemaVersion)});
     CHECK(raw_query(p, "PRAGMA application_id") ==
           std::vector<std::string>{std::to_string(0x41535359)});
     CHECK(raw_query(p, "PRAGMA journal_mode") == std::vector<std::string>{"wal"});
     const auto strict = raw_query(
         p, "SELECT name FROM pragma_table_list WHERE schema = 'main' AND strict = 1 ORDER BY name");
-    CHECK(strict == std::vector<std::string>{"case", "host", "hw_config", "metric", "result", "run",
-                                             "run_tag"});
+    CHECK(strict == std::vector<std::string>{"case", "ceiling", "host", "hw_config", "metric",
+                                             "result", "run", "run_tag"});
     // Every table in the file is one of those (nothing non-STRICT slipped in).
     CHECK(raw_query(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ==
-          std::vector<std::string>{"7"});
+          std::vector<std::string>{"8"});
 
     // Reopening an up-to-date store (any mode) neither fails nor re-migrates.
     Store again = Store::open(p, OpenMode::read_write);
-    CHECK(again.schema_version() == 1);
+    CHECK(again.schema_version() == Store::kSchemaVersion);
     Store ro = Store::open(p, OpenMode::read_only);
-    CHECK(ro.schema_version() == 1);
+    CHECK(ro.schema_version() == Store::kSchemaVersion);
     CHECK(ro.list_runs().empty());
 }
 
@@ -530,7 +533,7 @@ TEST_CASE("store: bad inputs are rejected and leave the file unchanged", "[store
             } catch (const SchemaTooNewError& e) {
                 CHECK(std::string(e.what()) ==
                       "'" + p.string() +
-                          "' has schema version 99, newer than this assay supports (1): upgrade "
+                          "' has schema version 99, newer than this assay supports (2): upgrade "
                           "assay");
             }
             CHECK(sha256_hex(read_file(p)) == before);
@@ -541,7 +544,7 @@ TEST_CASE("store: bad inputs are rejected and leave the file unchanged", "[store
         write_file(p, "");
         CHECK_THROWS_AS(Store::open(p, OpenMode::read_only), StoreError);
         CHECK(fs::file_size(p) == 0);
-        CHECK(Store::open(p, OpenMode::read_write).schema_version() == 1);
+        CHECK(Store::open(p, OpenMode::read_write).schema_version() == Store::kSchemaVersion);
     }
     SECTION("a directory that does not exist") {
         const fs::path dir = fs::path(ASSAY_TEST_TMP) / "store" / "no-such-dir";
@@ -602,4 +605,85 @@ TEST_CASE("store: several processes can create and write one new file at once", 
         CHECK(s.results_for_run(r.id).size() == 1);
     }
     CHECK(s.hosts().size() == 1);
+}
+
+TEST_CASE("store: a version-1 store with results migrates to the current schema", "[store]") {
+    const fs::path p = temp_db("v1-fixture");
+    // The fixture: exactly what assay with schema 1 wrote (its migration file), plus one run with
+    // a result and a metric inserted as that version's code did.
+    raw_exec(p, read_file(fs::path(ASSAY_SCHEMA_DIR) / "001_initial.sql"));
+    raw_exec(p,
+             "PRAGMA user_version = 1; PRAGMA application_id = 1095979865;"
+             "INSERT INTO host VALUES (1, 'mid', 'old-host', '2026-01-01T00:00:00Z');"
+             "INSERT INTO hw_config (id, host_id, fingerprint, fingerprint_keys, probe_json, "
+             "first_seen) VALUES (1, 1, 'fp', 'k', '{}', '2026-01-01T00:00:00Z');"
+             "INSERT INTO run (id, uuid, hw_config_id, started_at, status) VALUES "
+             "(1, 'u-1', 1, '2026-01-01T00:00:00Z', 'complete');"
+             "INSERT INTO \"case\" VALUES (1, 'stream.triad', 'dtype=f64', 'stream');"
+             "INSERT INTO result (id, run_id, case_id, device, backend, status, verified) VALUES "
+             "(1, 1, 1, 'cpu', 'cpu.native', 'ok', 1);"
+             "INSERT INTO metric (result_id, name, value, unit, direction) VALUES "
+             "(1, 'bandwidth_stream_gb_per_s.best', 40.5, 'GB/s', 'higher');");
+    REQUIRE(Store::kApplicationId == 1095979865);
+
+    // Read-only refuses to migrate and leaves the file as it was.
+    const std::string before = sha256_hex(read_file(p));
+    CHECK_THROWS_AS(Store::open(p, OpenMode::read_only), StoreError);
+    CHECK(sha256_hex(read_file(p)) == before);
+
+    Store s = Store::open(p, OpenMode::read_write);
+    CHECK(s.schema_version() == Store::kSchemaVersion);
+    const auto results = s.results_for_run(1);
+    REQUIRE(results.size() == 1);
+    CHECK(results[0].result.implementation.empty());
+    REQUIRE(results[0].result.find_metric("bandwidth_stream_gb_per_s.best") != nullptr);
+    CHECK(results[0].result.find_metric("bandwidth_stream_gb_per_s.best")->value == 40.5);
+    CHECK(s.ceilings_for_run(1).empty());
+    // The migrated store accepts version-2 data.
+    Ceiling c{"cpu",  "mem.bandwidth.dram.triad.all_cores", 40.5,
+              "GB/s", Direction::higher_is_better,          "best of 1 DRAM-sized STREAM result",
+              0};
+    s.add_ceilings(1, {c}, {1});
+    const auto stored = s.ceilings_for_run(1);
+    REQUIRE(stored.size() == 1);
+    CHECK(stored[0].source_result_id == 1);
+}
+
+TEST_CASE("store: ceilings round-trip and point at their result", "[store]") {
+    const fs::path p = temp_db("ceilings");
+    Store s = Store::open(p, OpenMode::create_read_write);
+    const auto config = s.record_host(make_host());
+    const auto run = s.begin_run(config, make_run_info(getpid()));
+    const auto result_id = s.add_result(run, make_ok_result());
+    const std::vector<Ceiling> ceilings = {
+        {"cpu", "mem.bandwidth.read.L1d.one_core", 123.25, "GB/s", Direction::higher_is_better,
+         "max of 3 mem.sweep points labelled L1d (best per point)", 0},
+        {"cpu", "mem.latency.DRAM.thp", 98.5, "ns", Direction::lower_is_better, "median of 2", -1},
+        {"cuda:0", "gemm.bf16", std::numeric_limits<double>::quiet_NaN(), "GFLOP/s",
+         Direction::higher_is_better, "", 7}};  // index 7: no such result -> no source
+    s.add_ceilings(run, ceilings, {result_id});
+    // Storing a name again for the same run and device replaces it.
+    Ceiling again = ceilings[1];
+    again.value = 97.0;
+    s.add_ceilings(run, {again}, {result_id});
+
+    const auto got = s.ceilings_for_run(run);
+    REQUIRE(got.size() == 3);
+    std::map<std::string, StoredCeiling> by_name;
+    for (const auto& sc : got) {
+        by_name[sc.ceiling.device + "/" + sc.ceiling.name] = sc;
+    }
+    const auto& l1 = by_name.at("cpu/mem.bandwidth.read.L1d.one_core");
+    CHECK(l1.ceiling.value == 123.25);
+    CHECK(l1.ceiling.unit == "GB/s");
+    CHECK(l1.ceiling.direction == Direction::higher_is_better);
+    CHECK(l1.ceiling.basis == ceilings[0].basis);
+    CHECK(l1.source_result_id == result_id);
+    const auto& lat = by_name.at("cpu/mem.latency.DRAM.thp");
+    CHECK(lat.ceiling.value == 97.0);
+    CHECK(lat.ceiling.direction == Direction::lower_is_better);
+    CHECK(lat.source_result_id == 0);
+    CHECK(std::isnan(by_name.at("cuda:0/gemm.bf16").ceiling.value));
+    CHECK(by_name.at("cuda:0/gemm.bf16").source_result_id == 0);
+    CHECK(s.ceilings_for_run(run + 1).empty());
 }

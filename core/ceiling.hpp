@@ -1,0 +1,51 @@
+#pragma once
+/// Ceilings: the host's measured capabilities under stable names (rooflines, comparisons and
+/// qualification read them): per-level memory bandwidth and latency, DRAM STREAM bandwidth,
+/// GEMM throughput per dtype. Derived from a run's verified results — never estimated.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace assay {
+
+struct Ceiling {
+    std::string device;  ///< "cpu", "cuda:0"
+    /// Stable name, e.g. "mem.bandwidth.read.L2.one_core", "mem.latency.DRAM.thp",
+    /// "mem.bandwidth.dram.triad.nt.all_cores", "gemm.bf16.onednn" / "gemm.bf16" (best backend).
+    std::string name;
+    double value = 0;
+    std::string unit;  ///< "GB/s", "ns", "GFLOP/s", "GOP/s"
+    Direction direction = Direction::none;
+    /// How it was derived, e.g. "max of 6 mem.sweep points labelled L2 (best per point)".
+    std::string basis;
+    /// Index into the results the value came from (the winning result; for a median over
+    /// several points the point closest to the median), -1 when not one result.
+    std::int64_t source_index = -1;
+};
+
+/// The ceilings a set of results supports. Only verified (status ok) results count. Rules:
+/// - mem.sweep points labelled level X (context metric "level.X"): bandwidth ceiling
+///   "mem.bandwidth.<read|triad>.<X>.<placement>" = max over the level's points of the best
+///   STREAM-convention bandwidth (read = the sum kernel).
+/// - stream.<op> DRAM cases: "mem.bandwidth.dram.<op>[.<stores>].<placement>" = best bandwidth.
+/// - mem.latency points labelled X: "mem.latency.<X>.<pages>" = median over the level's points
+///   of each point's median latency_ns (a plateau value, robust to the transition points).
+/// - gemm.* results: "gemm.<dtype>.<backend>" and "gemm.<dtype>" (best backend, named in the
+///   basis) = max over shapes of the best gflop_per_s (gop_per_s for integer dtypes).
+/// Results are per device: a ceiling never mixes devices.
+std::vector<Ceiling> derive_ceilings(const std::vector<Result>& results);
+
+}  // namespace assay
+
+namespace assay {
+
+/// A ceiling as stored with its run.
+struct StoredCeiling {
+    std::int64_t run_id = 0;
+    Ceiling ceiling;                    ///< source_index is -1 when read back
+    std::int64_t source_result_id = 0;  ///< 0 when none
+};
+
+}  // namespace assay

@@ -1,0 +1,334 @@
+#include "reports/family_sections.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "reports/host_summary.hpp"
+
+namespace assay {
+namespace {
+
+std::string cell(double v) {
+    if (!std::isfinite(v)) {
+        return "-";
+    }
+    const double a = std::abs(v);
+    if (a >= 1000) {
+        return fmt::format("{:.0f}", v);
+    }
+    if (a >= 100) {
+        return fmt::format("{:.1f}", v);
+    }
+    if (a >= 1) {
+        return fmt::format("{:.2f}", v);
+    }
+    return fmt::format("{:.3g}", v);
+}
+
+/// Table cells cannot hold '|' or newlines.
+std::string escape(const std::string& s) {
+    std::string out;
+    for (const char ch : s) {
+        out += ch == '|' ? std::string("\\|") : ch == '\n' ? std::string(" ") : std::string(1, ch);
+    }
+    return out;
+}
+
+std::string param(const Result& r, const std::string& key) {
+    const auto it = r.bench_case.params.find(key);
+    return it == r.bench_case.params.end() ? std::string() : it->second;
+}
+
+std::optional<double> value(const Result& r, const std::string& name) {
+    const Metric* m = r.find_metric(name);
+    if (m == nullptr || !std::isfinite(m->value)) {
+        return std::nullopt;
+    }
+    return m->value;
+}
+
+std::string level_of(const Result& r) {
+    for (const Metric& m : r.metrics) {
+        if (m.name.rfind("level.", 0) == 0 && m.value != 0) {
+            return m.name.substr(6);
+        }
+    }
+    return {};
+}
+
+bool usable(const Result& r) {
+    return r.status == ResultStatus::ok && r.verified;
+}
+
+std::optional<std::uint64_t> to_u64(const std::string& s) {
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) {
+        return std::nullopt;
+    }
+    return std::stoull(s);
+}
+
+/// A failed or skipped row still shows why, so a gap in a table is explained.
+std::string unusable_cell(const Result& r) {
+    return r.status == ResultStatus::skipped ? "skipped" : "FAILED";
+}
+
+std::string render_memory_hierarchy(const std::vector<StoredResult>& results) {
+    // Columns: sweep kernel x placement (bandwidth), latency x pages (ns). Rows: working set.
+    std::map<std::uint64_t, std::map<std::string, std::string>> rows;
+    std::set<std::string> bandwidth_columns;  // bandwidth first, then latency, each sorted
+    std::set<std::string> latency_columns;
+    for (const auto& sr : results) {
+        const Result& r = sr.result;
+        std::string column;
+        std::string text;
+        std::optional<std::uint64_t> bytes;
+        if (r.bench_case.benchmark == "mem.sweep") {
+            const std::string kernel = param(r, "kernel") == "sum" ? "read" : param(r, "kernel");
+            column = fmt::format("{} {} GB/s", kernel, param(r, "placement"));
+            bytes = to_u64(param(r, "bytes"));
+            if (const auto bw = value(r, "bandwidth_stream_gb_per_s.best"); usable(r) && bw) {
+                text = fmt::format("{} ({})", cell(*bw), level_of(r));
+            }
+        } else if (r.bench_case.benchmark == "mem.latency") {
+            column = fmt::format("latency {} ns", param(r, "pages"));
+            bytes = to_u64(param(r, "bytes"));
+            if (const auto ns = value(r, "latency_ns.median"); usable(r) && ns) {
+                const auto cycles = value(r, "latency_cycles.median");
+                text = cycles
+                           ? fmt::format("{} ({}, {} cyc)", cell(*ns), level_of(r), cell(*cycles))
+                           : fmt::format("{} ({})", cell(*ns), level_of(r));
+            }
+        } else {
+            continue;
+        }
+        if (!bytes) {
+            continue;
+        }
+        if (text.empty()) {
+            text = unusable_cell(r);
+        }
+        rows[*bytes][column] = text;
+        (r.bench_case.benchmark == "mem.sweep" ? bandwidth_columns : latency_columns)
+            .insert(column);
+    }
+    if (rows.empty()) {
+        return {};
+    }
+    std::vector<std::string> columns(bandwidth_columns.begin(), bandwidth_columns.end());
+    columns.insert(columns.end(), latency_columns.begin(), latency_columns.end());
+    std::string out =
+        "\nMemory hierarchy (bandwidth: best, STREAM bytes; latency: median per dependent load; "
+        "the cache level each point fits, from the probed cache sizes, in parentheses):\n\n"
+        "| working set |";
+    for (const auto& c : columns) {
+        out += fmt::format(" {} |", c);
+    }
+    out += "\n|---:|";
+    for (std::size_t i = 0; i < columns.size(); ++i) {
+        out += "---:|";
+    }
+    out += "\n";
+    for (const auto& [bytes, cells] : rows) {
+        out += fmt::format("| {} |", format_bytes(bytes));
+        for (const auto& c : columns) {
+            const auto it = cells.find(c);
+            out += fmt::format(" {} |", it == cells.end() ? "" : it->second);
+        }
+        out += "\n";
+    }
+    return out;
+}
+
+std::string render_loaded_latency(const std::vector<StoredResult>& results) {
+    std::string rows;
+    for (const auto& sr : results) {
+        const Result& r = sr.result;
+        if (r.bench_case.benchmark != "mem.loaded_latency") {
+            continue;
+        }
+        if (!usable(r)) {
+            rows += fmt::format("| {} | {} | - |\n", param(r, "streams"), unusable_cell(r));
+            continue;
+        }
+        const auto ns = value(r, "latency_ns.median");
+        const auto bw = value(r, "loaded.stream_gb_per_s");
+        rows += fmt::format("| {} | {} | {} |\n", param(r, "streams"), ns ? cell(*ns) : "-",
+                            bw ? cell(*bw) : "-");
+    }
+    if (rows.empty()) {
+        return {};
+    }
+    return "\nLoaded latency (one pointer chaser while N threads stream on other cores):\n\n"
+           "| streaming threads | latency ns (median) | background GB/s |\n|---:|---:|---:|\n" +
+           rows;
+}
+
+/// A square-ish matrix of cells keyed by (row, column) labels, sorted numerically when they are
+/// numbers.
+/// With `square`, rows and columns share one label set (a pair matrix) and the diagonal is "-".
+std::string render_matrix(const std::string& title, const std::string& corner,
+                          const std::map<std::pair<std::string, std::string>, std::string>& cells,
+                          bool square) {
+    if (cells.empty()) {
+        return {};
+    }
+    const auto numeric_less = [](const std::string& a, const std::string& b) {
+        const auto na = to_u64(a);
+        const auto nb = to_u64(b);
+        if (na && nb) {
+            return *na < *nb;
+        }
+        return a < b;
+    };
+    std::set<std::string, decltype(numeric_less)> row_labels(numeric_less);
+    std::set<std::string, decltype(numeric_less)> col_labels(numeric_less);
+    for (const auto& [key, text] : cells) {
+        row_labels.insert(key.first);
+        col_labels.insert(key.second);
+        if (square) {
+            row_labels.insert(key.second);
+            col_labels.insert(key.first);
+        }
+    }
+    std::string out = "\n" + title + "\n\n| " + corner + " |";
+    for (const auto& c : col_labels) {
+        out += fmt::format(" {} |", c);
+    }
+    out += "\n|---|";
+    for (std::size_t i = 0; i < col_labels.size(); ++i) {
+        out += "---:|";
+    }
+    out += "\n";
+    for (const auto& row : row_labels) {
+        out += fmt::format("| {} |", row);
+        for (const auto& col : col_labels) {
+            const auto it = cells.find({row, col});
+            out += fmt::format(" {} |", it != cells.end()      ? it->second
+                                        : square && row == col ? std::string("-")
+                                                               : std::string());
+        }
+        out += "\n";
+    }
+    return out;
+}
+
+std::string render_numa(const std::vector<StoredResult>& results) {
+    std::map<std::string, std::map<std::pair<std::string, std::string>, std::string>> by_kind;
+    for (const auto& sr : results) {
+        const Result& r = sr.result;
+        const std::string& b = r.bench_case.benchmark;
+        if (b != "mem.numa.bandwidth" && b != "mem.numa.latency") {
+            continue;
+        }
+        const bool latency = b == "mem.numa.latency";
+        const std::string kind =
+            latency ? "latency ns (median)" : fmt::format("{} GB/s (best)", param(r, "kernel"));
+        std::string text = unusable_cell(r);
+        if (usable(r)) {
+            const auto v = latency ? value(r, "latency_ns.median")
+                                   : value(r, "bandwidth_stream_gb_per_s.best");
+            text = v ? cell(*v) : "-";
+        }
+        by_kind[kind][{param(r, "cpu_node"), param(r, "mem_node")}] = text;
+    }
+    std::string out;
+    for (const auto& [kind, cells] : by_kind) {
+        out += render_matrix(fmt::format("NUMA matrix, {}: rows = CPUs of node, columns = "
+                                         "memory of node:",
+                                         kind),
+                             "cpu \\ mem", cells, false);
+    }
+    return out;
+}
+
+std::string render_c2c(const std::vector<StoredResult>& results) {
+    std::map<std::pair<std::string, std::string>, std::string> cells;
+    for (const auto& sr : results) {
+        const Result& r = sr.result;
+        if (r.bench_case.benchmark != "mem.c2c") {
+            continue;
+        }
+        std::string text = unusable_cell(r);
+        if (usable(r)) {
+            const auto ns = value(r, "latency_ns.median");
+            text = ns ? cell(*ns) : "-";
+        }
+        // Ping-pong latency is symmetric: one measured pair fills both halves.
+        cells[{param(r, "a"), param(r, "b")}] = text;
+        cells.emplace(std::make_pair(param(r, "b"), param(r, "a")), text);
+    }
+    return render_matrix(
+        "Core-to-core latency, ns one way (median of cache-line ping-pong round trips / 2); rows "
+        "and columns are OS PU numbers:",
+        "PU", cells, true);
+}
+
+std::string render_gemm(const std::vector<StoredResult>& results) {
+    std::string rows;
+    for (const auto& sr : results) {
+        const Result& r = sr.result;
+        if (r.bench_case.benchmark.rfind("gemm", 0) != 0) {
+            continue;
+        }
+        const std::string shape =
+            param(r, "shape").empty()
+                ? fmt::format("{}x{}x{}", param(r, "m"), param(r, "n"), param(r, "k"))
+                : fmt::format("{} ({}x{}x{})", param(r, "shape"), param(r, "m"), param(r, "n"),
+                              param(r, "k"));
+        if (!usable(r)) {
+            rows += fmt::format("| {} | {} | {} | {} | {} | {} | - | - | {} |\n", r.device,
+                                r.backend, param(r, "dtype"), shape, param(r, "layout"),
+                                unusable_cell(r), escape(r.message));
+            continue;
+        }
+        auto rate = value(r, "gflop_per_s.best");
+        if (!rate) {
+            rate = value(r, "gop_per_s.best");
+        }
+        const auto peak = value(r, "percent_of_peak.best");
+        rows += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", r.device, r.backend,
+                            param(r, "dtype"), shape, param(r, "layout"), "ok",
+                            rate ? cell(*rate / 1000.0) : "-", peak ? cell(*peak) : "-",
+                            escape(r.implementation));
+    }
+    if (rows.empty()) {
+        return {};
+    }
+    return "\nGEMM (T(FL)OP/s from the fastest sample, 2·M·N·K; % of the probe's peak "
+           "*estimate* for the dtype):\n\n"
+           "| device | backend | dtype | M×N×K | layout | status | TFLOP/s | % peak | "
+           "implementation / reason |\n|---|---|---|---|---|---|---:|---:|---|\n" +
+           rows;
+}
+
+}  // namespace
+
+std::string render_ceilings_section(const std::vector<StoredCeiling>& ceilings) {
+    if (ceilings.empty()) {
+        return {};
+    }
+    std::string out =
+        "\nMeasured ceilings (derived from this run's verified results; used by comparisons and "
+        "rooflines):\n\n| device | ceiling | value | unit | basis |\n|---|---|---:|---|---|\n";
+    for (const auto& sc : ceilings) {
+        const Ceiling& c = sc.ceiling;
+        out += fmt::format("| {} | `{}` | {} | {} | {} |\n", c.device, c.name, cell(c.value),
+                           c.unit, escape(c.basis));
+    }
+    return out;
+}
+
+std::string render_family_sections(const std::vector<StoredResult>& results) {
+    return render_memory_hierarchy(results) + render_loaded_latency(results) +
+           render_numa(results) + render_c2c(results) + render_gemm(results);
+}
+
+}  // namespace assay
