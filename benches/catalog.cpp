@@ -8,9 +8,14 @@
 #include <string>
 #include <utility>
 
+#include "benches/cpu/gemm/gemm_defs.hpp"
+#include "benches/cpu/latency_defs.hpp"
 #include "benches/cpu/placement.hpp"
 #include "benches/cpu/stream_kernels.hpp"
 #include "benches/cpu/stream_triad.hpp"
+#include "benches/cpu/topology_defs.hpp"
+#include "benches/cuda/cuda_memory_defs.hpp"
+#include "benches/cuda/gemm_cuda_defs.hpp"
 #if ASSAY_HAVE_CUDA
 #include "benches/cuda/stream_triad_cuda.hpp"
 #endif
@@ -295,9 +300,18 @@ void add_cuda_triads(const HostInfo& host, std::vector<BenchmarkDef>& defs) {
 
 std::vector<BenchmarkDef> build_catalog(const HostInfo& host, const CatalogOptions& options) {
     std::vector<BenchmarkDef> defs;
+    // Memory: DRAM STREAM, the cache-level sweep, latency, NUMA matrix, core-to-core.
     add_stream_defs(host, options, defs);
     add_sweep_defs(host, options, defs);
+    add_latency_defs(host, options, defs);
+    add_numa_defs(host, options, defs);
+    add_c2c_defs(host, options, defs);
+    // GPU memory: device kernels and host<->device / device<->device transfers.
     add_cuda_triads(host, defs);
+    add_cuda_memory_defs(host, options, defs);
+    // GEMM: CPU libraries, then cuBLASLt.
+    add_gemm_cpu_defs(host, options, defs);
+    add_gemm_cuda_defs(host, options, defs);
     return defs;
 }
 

@@ -128,6 +128,9 @@ struct GpuInfo {
     std::optional<double> memory_clock_mhz;
     int memory_bus_width_bits = 0;
     std::optional<unsigned> numa_node;  ///< from the hwloc accelerator with the same bus id
+    /// Dense peak estimates per dtype from SMs x clock x per-SM rates (probes/gpu_peaks); data
+    /// for benches' "% of peak", never a measurement.
+    std::vector<PeakEstimate> peaks;
 };
 
 struct GpuInventory {

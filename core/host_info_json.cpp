@@ -217,6 +217,30 @@ OsInfo os_from_json(const json& j) {
     return o;
 }
 
+json peaks_to_json(const std::vector<PeakEstimate>& estimates) {
+    json peaks = json::array();
+    for (const auto& p : estimates) {
+        peaks.push_back({{"dtype", p.dtype},
+                         {"ops_per_second", p.ops_per_second},
+                         {"formula", p.formula},
+                         {"unit_path", p.unit_path}});
+    }
+    return peaks;
+}
+
+std::vector<PeakEstimate> peaks_from_json(const json& j) {
+    std::vector<PeakEstimate> out;
+    for (const json& p : j) {
+        PeakEstimate peak;
+        get(p, "dtype", peak.dtype);
+        get(p, "ops_per_second", peak.ops_per_second);
+        get(p, "formula", peak.formula);
+        get(p, "unit_path", peak.unit_path);
+        out.push_back(std::move(peak));
+    }
+    return out;
+}
+
 json gpu_to_json(const GpuInventory& inv) {
     json gpus = json::array();
     for (const auto& g : inv.gpus) {
@@ -231,7 +255,8 @@ json gpu_to_json(const GpuInventory& inv) {
                         {"sm_clock_mhz", opt(g.sm_clock_mhz)},
                         {"memory_clock_mhz", opt(g.memory_clock_mhz)},
                         {"memory_bus_width_bits", g.memory_bus_width_bits},
-                        {"numa_node", opt(g.numa_node)}});
+                        {"numa_node", opt(g.numa_node)},
+                        {"peaks", peaks_to_json(g.peaks)}});
     }
     return {{"gpus", gpus},
             {"driver_version", inv.driver_version},
@@ -255,6 +280,9 @@ GpuInventory gpu_from_json(const json& j) {
         get_opt(g, "memory_clock_mhz", gpu.memory_clock_mhz);
         get(g, "memory_bus_width_bits", gpu.memory_bus_width_bits);
         get_opt(g, "numa_node", gpu.numa_node);
+        if (g.contains("peaks")) {  // absent in probes stored before GPU peaks existed
+            gpu.peaks = peaks_from_json(g.at("peaks"));
+        }
         inv.gpus.push_back(std::move(gpu));
     }
     get(j, "driver_version", inv.driver_version);
@@ -266,13 +294,7 @@ GpuInventory gpu_from_json(const json& j) {
 }  // namespace
 
 std::string to_json(const HostInfo& host, int indent) {
-    json peaks = json::array();
-    for (const auto& p : host.peaks) {
-        peaks.push_back({{"dtype", p.dtype},
-                         {"ops_per_second", p.ops_per_second},
-                         {"formula", p.formula},
-                         {"unit_path", p.unit_path}});
-    }
+    const json peaks = peaks_to_json(host.peaks);
     const HostIdentity& id = host.identity;
     json j = {{"schema", kSchema},
               {"identity",
@@ -321,14 +343,7 @@ HostInfo host_info_from_json(const std::string& text) {
         host.topology = topology_from_json(j.at("topology"));
         host.os = os_from_json(j.at("os"));
         host.gpu = gpu_from_json(j.at("gpu"));
-        for (const json& p : j.at("peaks")) {
-            PeakEstimate peak;
-            get(p, "dtype", peak.dtype);
-            get(p, "ops_per_second", peak.ops_per_second);
-            get(p, "formula", peak.formula);
-            get(p, "unit_path", peak.unit_path);
-            host.peaks.push_back(std::move(peak));
-        }
+        host.peaks = peaks_from_json(j.at("peaks"));
         get(j, "fingerprint", host.fingerprint);
         get(j, "fingerprint_keys", host.fingerprint_keys);
         get(j, "probed_at", host.probed_at);

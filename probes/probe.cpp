@@ -6,6 +6,7 @@
 #include "core/clock.hpp"
 #include "probes/fingerprint.hpp"
 #include "probes/gpu.hpp"
+#include "probes/gpu_peaks.hpp"
 #include "probes/internal.hpp"
 
 namespace assay {
@@ -79,6 +80,7 @@ HostInfo probe_host(const ProbeOptions& options) {
         if (it != accs.end() && it->numa_nodes.size() == 1) {
             gpu.numa_node = it->numa_nodes.front();
         }
+        gpu.peaks = gpu_peak_estimates(gpu);
     }
     host.peaks = probes::estimate_peaks(host.cpu, host.topology);
     host.probed_at = utc_now_iso8601();

@@ -5,6 +5,13 @@
 # cores, with the same byte convention (STREAM: no write-allocate bytes).
 #
 #   ./scripts/compare-likwid.sh [ASSAY_BINARY]       (default: ./build/release/app/assay)
+#   STREAM_C=/path/to/stream.c ./scripts/compare-likwid.sh   also compares with McCalpin's STREAM
+#
+# McCalpin's stream.c is not packaged by Debian and must not be copied into this repository: give
+# its path in STREAM_C (or let the script download it when the host has network access). It is
+# built the way the issue asks (gcc -O3 -march=native -fopenmp) with arrays of Assay's size and
+# run on the same number of threads, bound to cores; its Triad "Best Rate" is compared with
+# Assay's best regular-store triad. Without the source the row says why it was skipped.
 #
 # likwid-bench reports one figure per run (bytes over all its iterations / time, i.e. a mean);
 # each likwid case runs REPEAT times and the script shows its best and median run. For Assay,
@@ -54,7 +61,26 @@ read -r nt_best nt_med < <(likwid stream_mem_avx512 "S0:${ws_kb}kB:${threads}")
 read -r rg_best rg_med < <(likwid stream_avx512 "S0:${ws_kb}kB:${threads}")
 read -r ld_best ld_med < <(likwid load_avx512 "S0:32kB:1")
 
-python3 - "${db%.db}.json" "$nt_best" "$nt_med" "$rg_best" "$rg_med" "$ld_best" "$ld_med" <<'PY'
+# McCalpin's STREAM, when its source is at hand: Triad best rate in GB/s, else a reason.
+stream_c=${STREAM_C:-}
+stream_dir=$(dirname "$db")
+if [ -z "$stream_c" ] && command -v curl >/dev/null &&
+   curl -fsS --max-time 10 -o "$stream_dir/stream.c" \
+     https://www.cs.virginia.edu/stream/FTP/Code/stream.c 2>/dev/null; then
+  stream_c="$stream_dir/stream.c"
+fi
+if [ -n "$stream_c" ] && [ -f "$stream_c" ]; then
+  elements=$(( ws_bytes / 3 / 8 ))
+  gcc -O3 -march=native -fopenmp -DSTREAM_ARRAY_SIZE="$elements" -DNTIMES=20 \
+    "$stream_c" -o "$stream_dir/stream" 2>/dev/null
+  echo "== McCalpin STREAM ($stream_c, ${elements} elements per array, ${threads} threads)"
+  stream_triad=$(OMP_NUM_THREADS=$threads OMP_PROC_BIND=spread OMP_PLACES=cores \
+    "$stream_dir/stream" | awk '/^Triad:/ {print $2/1000}')
+else
+  stream_triad="skipped: stream.c not available (no network access here; set STREAM_C=/path/to/stream.c)"
+fi
+
+python3 - "${db%.db}.json" "$nt_best" "$nt_med" "$rg_best" "$rg_med" "$ld_best" "$ld_med" "$stream_triad" <<'PY'
 import json, sys
 doc = json.load(open(sys.argv[1]))
 nt_b, nt_m, rg_b, rg_m, ld_b, ld_m = map(float, sys.argv[2:8])
@@ -79,4 +105,15 @@ for label, case, kernel, lb, lm, target in rows:
         continue
     ab, am = assay[case]
     print(f"{label:38} {ab:11.1f} / {am:9.1f}  {lb:12.1f} / {lm:9.1f}  {ab/lb:10.2f} {am/lm:12.2f} >= {target} ({kernel})")
+stream = sys.argv[8]
+triad = assay.get("stream.triad/dtype=f64,placement=all_cores,size=dram")
+try:
+    rate = float(stream)
+except ValueError:
+    print(f"{'McCalpin stream.c, Triad':38} {stream}")
+else:
+    if triad is None:
+        print(f"{'McCalpin stream.c, Triad':38} assay result missing")
+    else:
+        print(f"{'McCalpin stream.c, Triad':38} assay best {triad[0]:.1f} GB/s, stream.c best rate {rate:.1f} GB/s, ratio {triad[0]/rate:.2f} >= 1.0")
 PY

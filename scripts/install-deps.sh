@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libhwloc-dev hwloc libpapi-dev papi-tools libbenchmark-dev libfmt-dev
   libsqlite3-dev sqlite3 catch2 libcli11-dev nlohmann-json3-dev clang-format
+  libopenblas-dev libblis-dev libdnnl-dev
 )
 
 missing=()

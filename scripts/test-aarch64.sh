@@ -7,7 +7,12 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc)
 
 ARM_PACKAGES=(crossbuild-essential-arm64 qemu-user
-  libhwloc-dev:arm64 libpapi-dev:arm64 libbenchmark-dev:arm64 libfmt-dev:arm64 libsqlite3-dev:arm64)
+  libhwloc-dev:arm64 libpapi-dev:arm64 libbenchmark-dev:arm64 libfmt-dev:arm64 libsqlite3-dev:arm64
+  libopenblas0:arm64 libblis4:arm64)
+# OpenBLAS and BLIS are loaded at run time (dlopen), so the arm64 runtime libraries are enough for
+# their verification tests under qemu. libdnnl-dev is not multi-arch co-installable with the
+# amd64 one (dnnl_config.h differs), so the cross-build has no oneDNN and its entries are skipped
+# with that reason; a native aarch64 build (Graviton, Grace) installs libdnnl-dev and has it.
 missing=()
 for p in "${ARM_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

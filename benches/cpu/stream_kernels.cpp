@@ -7,8 +7,11 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <string>
 #include <utility>
 
+#include "benches/cpu/numa_memory.hpp"
 #include "benches/cpu/simd.hpp"
 #include "core/error.hpp"
 
@@ -419,12 +422,14 @@ WorkModel stream_work_model(StreamOp op, StoreKind stores, std::size_t elements,
 }
 
 StreamKernel::StreamKernel(StreamOp op, StoreKind stores, std::vector<unsigned> pu_os_indices,
-                           std::size_t elements_per_array, std::size_t reps)
+                           std::size_t elements_per_array, std::size_t reps,
+                           std::optional<unsigned> memory_node)
     : op_(op),
       stores_(stores),
       pus_(std::move(pu_os_indices)),
       elements_(elements_per_array),
-      reps_(reps) {
+      reps_(reps),
+      memory_node_(memory_node) {
     if (op == StreamOp::sum && stores == StoreKind::nontemporal) {
         throw UsageError("stream.sum has no non-temporal variant: it stores nothing");
     }
@@ -448,6 +453,15 @@ void StreamKernel::prepare() {
     a_ = stream_op_writes(op_) ? detail::AlignedBuffer(elements_) : detail::AlignedBuffer();
     b_ = needs_b(op_) ? detail::AlignedBuffer(elements_) : detail::AlignedBuffer();
     c_ = needs_c(op_) ? detail::AlignedBuffer(elements_) : detail::AlignedBuffer();
+    if (memory_node_.has_value()) {
+        // Bound before the first touch below, so no page has to migrate.
+        for (const detail::AlignedBuffer* buffer : {&a_, &b_, &c_}) {
+            if (buffer->data() != nullptr) {
+                bind_memory_to_numa_node(buffer->data(), buffer->size() * sizeof(double),
+                                         *memory_node_);
+            }
+        }
+    }
     partial_sums_.assign(std::size_t{team_->size()} * kLineDoubles, 0.0);
     sum_ = std::numeric_limits<double>::quiet_NaN();  // fails verification until run()
     double* a = a_.data();
@@ -520,6 +534,40 @@ void StreamKernel::run() {
 }
 
 Verification StreamKernel::verify() {
+    Verification v = verify_values();
+    if (!memory_node_.has_value() || !prepared_) {
+        return v;
+    }
+    // The first and last page of each array: where the OS really put the memory we bound.
+    std::string wrong;
+    bool unknown = false;
+    for (const detail::AlignedBuffer* buffer : {&a_, &b_, &c_}) {
+        if (buffer->data() == nullptr || buffer->size() == 0) {
+            continue;
+        }
+        for (const double* page : {buffer->data(), buffer->data() + buffer->size() - 1}) {
+            const std::optional<unsigned> node = numa_node_of_page(page);
+            if (!node.has_value()) {
+                unknown = true;
+            } else if (*node != *memory_node_ && wrong.empty()) {
+                wrong =
+                    fmt::format("a page bound to NUMA node {} is on node {}", *memory_node_, *node);
+            }
+        }
+    }
+    if (!wrong.empty()) {
+        v.ok = false;
+        v.detail = wrong + "; " + v.detail;
+    } else if (unknown) {
+        v.detail +=
+            fmt::format("; placement on NUMA node {} bound but not checkable here", *memory_node_);
+    } else {
+        v.detail += fmt::format("; first and last pages on NUMA node {}", *memory_node_);
+    }
+    return v;
+}
+
+Verification StreamKernel::verify_values() {
     Verification v;
     if (!prepared_) {
         v.detail = "not prepared: no output to check";

@@ -4,6 +4,7 @@
 /// chunk per pinned worker thread, each chunk first-touched by the thread that later streams it.
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <utility>
@@ -58,12 +59,16 @@ class StreamKernel : public Kernel {
     /// One worker per PU (OS indices); each array holds elements_per_array doubles; run() makes
     /// `reps` (>= 1) passes so that tiny, cache-resident working sets take a timeable while.
     /// Throws UsageError for sum with non-temporal stores (sum stores nothing) or reps == 0.
-    /// Nothing is allocated or pinned until prepare().
+    /// With `memory_node` (an OS index), every array is bound to that NUMA node before the
+    /// workers first-touch it (the NUMA matrix); without it, pages land where first touch puts
+    /// them (NUMA-local to each worker). Nothing is allocated or pinned until prepare().
     StreamKernel(StreamOp op, StoreKind stores, std::vector<unsigned> pu_os_indices,
-                 std::size_t elements_per_array, std::size_t reps = 1);
+                 std::size_t elements_per_array, std::size_t reps = 1,
+                 std::optional<unsigned> memory_node = std::nullopt);
     ~StreamKernel() override;
 
-    /// Pins the team, allocates the arrays the op needs (2 MiB aligned) and lets each worker
+    /// Pins the team, allocates the arrays the op needs (2 MiB aligned), binds them to the memory
+    /// node if one was given (throws Error when the OS refuses), and lets each worker
     /// first-touch and initialise its own chunk: b = 1 + u, c = 0.5 + u' (u, u' seeded in
     /// [0,1)), output a = -1 (a sentinel that fails verification until run()).
     void prepare() override;
@@ -74,6 +79,8 @@ class StreamKernel : public Kernel {
     /// triad within 4 eps relative (FMA contraction may round once instead of twice); sum against
     /// a Kahan-compensated fp64 sum within 1e-12 relative (the parallel blocked summation order
     /// differs from the reference; its rounding error grows like sqrt(n/32) eps, far below this).
+    /// With a memory node, the first and last page of each array must also report that node
+    /// (numa_node_of_page; when the OS cannot tell, the detail says placement was unchecked).
     Verification verify() override;
     /// stream_work_model(op, stores, elements, reps).
     WorkModel work() const override;
@@ -90,17 +97,23 @@ class StreamKernel : public Kernel {
     const std::vector<unsigned>& pus() const { return pus_; }
     /// Elements in each array.
     std::size_t elements() const { return elements_; }
+    /// The NUMA node (OS index) the arrays are bound to, if any.
+    std::optional<unsigned> memory_node() const { return memory_node_; }
 
     /// Test seam: the output (array a; for sum the one-element result), empty before prepare(),
     /// so a test can corrupt it.
     std::span<double> output_for_test();
 
   private:
+    /// The output check of verify(), without the placement check.
+    Verification verify_values();
+
     StreamOp op_;
     StoreKind stores_;
     std::vector<unsigned> pus_;
     std::size_t elements_;
     std::size_t reps_;
+    std::optional<unsigned> memory_node_;
     std::unique_ptr<ThreadTeam> team_;
     detail::AlignedBuffer a_, b_, c_;
     std::vector<double> partial_sums_;  ///< one per worker, a cache line apart

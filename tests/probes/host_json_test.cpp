@@ -28,6 +28,7 @@ TEST_CASE("HostInfo JSON round-trips exactly", "[probes][json]") {
     gpu.sm_clock_mhz = 1980.0;
     gpu.memory_bus_width_bits = 5120;
     gpu.numa_node = 0;
+    gpu.peaks.push_back({"bf16", 989.4e12, "132 SMs x 4096 x 1830 MHz", "tensor cores, dense"});
     synthetic.gpu.gpus.push_back(gpu);
     synthetic.cpu.sve_vector_bits = 128;
     synthetic.cpu.base_mhz = 2100.5;
@@ -52,6 +53,9 @@ TEST_CASE("HostInfo JSON round-trips exactly", "[probes][json]") {
     CHECK(back.gpu.gpus[0].sm_clock_mhz == std::optional<double>(1980.0));
     CHECK_FALSE(back.gpu.gpus[0].memory_clock_mhz.has_value());
     CHECK(back.gpu.gpus[0].numa_node == std::optional<unsigned>(0));
+    REQUIRE(back.gpu.gpus[0].peaks.size() == 1);
+    CHECK(back.gpu.gpus[0].peaks[0].ops_per_second == 989.4e12);
+    CHECK(back.gpu.gpus[0].peaks[0].dtype == "bf16");
     CHECK(back.os.numa_balancing == std::optional<int>(-1));
     CHECK(back.peaks.back().ops_per_second == synthetic.peaks.back().ops_per_second);
 }
