@@ -43,9 +43,35 @@ struct RunOpts {
     std::optional<std::uint64_t> seed;
 };
 
+/// The sampling preset the options ask for: --sampling NAME, or its shorthands --quick and
+/// --thorough (conflicting choices are a usage error); by default quick for the quick suite.
+std::string sampling_preset(const RunOpts& o) {
+    std::vector<std::string> chosen;
+    if (!o.sampling.empty()) {
+        chosen.push_back(o.sampling);
+    }
+    if (o.quick) {
+        chosen.emplace_back("quick");
+    }
+    if (o.thorough) {
+        chosen.emplace_back("thorough");
+    }
+    for (const std::string& c : chosen) {
+        if (c != chosen.front()) {
+            throw UsageError(fmt::format(
+                "conflicting sampling presets '{}' and '{}' (use one of --sampling, --quick, "
+                "--thorough)",
+                chosen.front(), c));
+        }
+    }
+    if (!chosen.empty()) {
+        return chosen.front();
+    }
+    return o.suite == "quick" ? "quick" : "default";
+}
+
 SamplingPolicy sampling_policy(const RunOpts& o) {
-    const std::string name =
-        o.sampling.empty() ? (o.suite == "quick" ? "quick" : "default") : o.sampling;
+    const std::string name = sampling_preset(o);
     SamplingPolicy p;
     if (name == "quick") {
         p = SamplingPolicy::quick();
@@ -135,6 +161,7 @@ int run(const RunOpts& o, const std::string& command_line) {
     info.tags = o.tags;
     info.pid = static_cast<std::int64_t>(::getpid());
     info.environment = run_environment(host);
+    info.environment["sampling"] = sampling_preset(o);
     info.environment["repetitions"] = std::to_string(o.repetitions);
     info.environment["interleave"] = o.interleave ? "yes" : "no";
     const std::uint64_t shuffle_seed = o.seed ? *o.seed : std::random_device{}();

@@ -303,7 +303,8 @@ std::string render_gemm(const std::vector<StoredResult>& results) {
         return {};
     }
     return "\nGEMM (T(FL)OP/s from the fastest sample, 2·M·N·K; % of the probe's peak "
-           "*estimate* for the dtype):\n\n"
+           "*estimate* for the dtype at the clock its formula states — the base clock when the "
+           "boost clock is unknown, so a boosting core can exceed 100 %):\n\n"
            "| device | backend | dtype | M×N×K | layout | status | TFLOP/s | % peak | "
            "implementation / reason |\n|---|---|---|---|---|---|---:|---:|---|\n" +
            rows;

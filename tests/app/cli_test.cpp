@@ -189,6 +189,16 @@ TEST_CASE("cli: run stores a verified STREAM triad and report shows it", "[cli][
     CHECK(res["samples"].get<int>() >= 1);
     CHECK(res["headline"]["best"].get<double>() > 0);
     CHECK(res["headline"]["best"].get<double>() >= res["headline"]["median"].get<double>());
+    CHECK(r["provenance"]["environment"]["sampling"] == "quick");
+    // The run's ceilings are derived from its verified results and stored with it.
+    bool triad_ceiling = false;
+    for (const auto& c : r["ceilings"]) {
+        if (c["name"] == "mem.bandwidth.dram.triad.all_cores" && c["device"] == "cpu") {
+            triad_ceiling = c["value"].get<double>() > 0 && c["source_result_id"].get<int>() > 0;
+        }
+    }
+    CHECK(triad_ceiling);
+    CHECK_THAT(md.out, Catch::Contains("Measured ceilings"));
 
     SECTION("a DB from a newer schema is refused and untouched") {
         set_user_version(db, 99);
@@ -281,4 +291,28 @@ TEST_CASE("cli: --counters stores counters per result, records unavailable ones,
     REQUIRE(md.exit_code == 0);
     CHECK_THAT(md.out, Catch::Contains("PAPI_TOT_CYC"));
     CHECK_THAT(md.out, Catch::Contains("Measurement conditions"));
+}
+
+TEST_CASE("cli: --quick and --thorough select the sampling preset and conflicts are refused",
+          "[cli][run]") {
+    const fs::path db = temp_path("sampling.db");
+    const auto run = run_assay({"run", "--db", db.string(), "--suite", "full", "--filter",
+                                "^stream\\.sum/.*all_cores", "--max-working-set", "48MiB",
+                                "--quick", "--no-progress"});
+    INFO(run.err);
+    REQUIRE(run.exit_code == 0);
+    const auto js = run_assay({"report", "--db", db.string(), "--format", "json"});
+    REQUIRE(js.exit_code == 0);
+    const auto j = nlohmann::json::parse(js.out);
+    REQUIRE(j["runs"].size() == 1);
+    CHECK(j["runs"][0]["provenance"]["environment"]["sampling"] == "quick");
+
+    const std::string before = file_hash(db);
+    const auto clash = run_assay({"run", "--db", db.string(), "--quick", "--thorough"});
+    CHECK(clash.exit_code == 2);
+    CHECK(line_count(clash.err) == 1);
+    CHECK_THAT(clash.err, Catch::Contains("conflicting sampling presets"));
+    const auto clash2 = run_assay({"run", "--db", db.string(), "--sampling", "default", "--quick"});
+    CHECK(clash2.exit_code == 2);
+    CHECK(file_hash(db) == before);
 }
