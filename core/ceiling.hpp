@@ -26,12 +26,14 @@ struct Ceiling {
 };
 
 /// The ceilings a set of results supports. Only verified (status ok) results count. Rules:
-/// - mem.sweep points labelled level X (context metric "level.X"): bandwidth ceiling
+/// - mem.sweep points labelled cache level X (context metric "level.X"): bandwidth ceiling
 ///   "mem.bandwidth.<read|triad>.<X>.<placement>" = max over the level's points of the best
-///   STREAM-convention bandwidth (read = the sum kernel).
+///   STREAM-convention bandwidth (read = the sum kernel). For DRAM, the largest working set
+///   labelled DRAM (the first points past the LLC can still be partly cache-resident).
 /// - stream.<op> DRAM cases: "mem.bandwidth.dram.<op>[.<stores>].<placement>" = best bandwidth.
 /// - mem.latency points labelled X: "mem.latency.<X>.<pages>" = median over the level's points
-///   of each point's median latency_ns (a plateau value, robust to the transition points).
+///   of each point's median latency_ns (a plateau value, robust to the transition points); for
+///   DRAM, the largest working set's median latency.
 /// - gemm.* results: "gemm.<dtype>.<backend>" and "gemm.<dtype>" (best backend, named in the
 ///   basis) = max over shapes of the best gflop_per_s (gop_per_s for integer dtypes).
 /// Results are per device: a ceiling never mixes devices.

@@ -48,6 +48,8 @@ TEST_CASE("ceilings: per-level bandwidth is the max over the level's sweep point
         sweep("sum", "one_core", 4096, "L1d", 150.0),
         sweep("sum", "one_core", 8192, "L1d", 180.0),
         sweep("sum", "one_core", 1 << 20, "L2", 90.0),
+        sweep("sum", "one_core", 1 << 26, "DRAM", 80.0),  // partly cached: not the ceiling
+        sweep("sum", "one_core", 1 << 28, "DRAM", 30.0),
         sweep("sum", "all_cores", 8192, "L1d", 300.0),
         sweep("triad", "one_core", 8192, "L1d", 120.0),
     };
@@ -67,7 +69,8 @@ TEST_CASE("ceilings: per-level bandwidth is the max over the level's sweep point
     CHECK(c.at("cpu/mem.bandwidth.read.L2.one_core").value == 90.0);
     CHECK(c.at("cpu/mem.bandwidth.read.L1d.all_cores").value == 300.0);
     CHECK(c.at("cpu/mem.bandwidth.triad.L1d.one_core").value == 120.0);
-    CHECK(c.size() == 4);
+    CHECK(c.at("cpu/mem.bandwidth.read.DRAM.one_core").value == 30.0);
+    CHECK(c.size() == 5);
 }
 
 TEST_CASE("ceilings: latency per level is the median of the level's point medians", "[ceiling]") {
@@ -75,14 +78,22 @@ TEST_CASE("ceilings: latency per level is the median of the level's point median
         return ok_result("mem.latency", {{"pages", "thp"}, {"bytes", std::to_string(bytes)}},
                          {m("latency_ns.median", ns, "ns"), m("level." + level, 1)});
     };
-    const std::vector<Result> results = {lat(1 << 26, "DRAM", 100.0), lat(1 << 27, "DRAM", 90.0),
-                                         lat(1 << 28, "DRAM", 120.0), lat(4096, "L1d", 1.0)};
+    const std::vector<Result> results = {lat(1 << 28, "DRAM", 120.0), lat(1 << 26, "DRAM", 60.0),
+                                         lat(1 << 27, "DRAM", 90.0),  lat(2048 << 10, "L2", 14.0),
+                                         lat(1024 << 10, "L2", 12.0), lat(512 << 10, "L2", 10.0),
+                                         lat(4096, "L1d", 1.0)};
     const auto c = by_name(derive_ceilings(results));
-    const Ceiling& dram = c.at("cpu/mem.latency.DRAM.thp");
-    CHECK(dram.value == 100.0);
-    CHECK(dram.direction == Direction::lower_is_better);
-    CHECK(dram.source_index == 0);
+    // Cache levels: median of the level's points.
+    const Ceiling& l2 = c.at("cpu/mem.latency.L2.thp");
+    CHECK(l2.value == 12.0);
+    CHECK(l2.direction == Direction::lower_is_better);
+    CHECK(l2.source_index == 4);
     CHECK(c.at("cpu/mem.latency.L1d.thp").value == 1.0);
+    // DRAM: the largest working set (smaller DRAM points may still hit in a cache).
+    const Ceiling& dram = c.at("cpu/mem.latency.DRAM.thp");
+    CHECK(dram.value == 120.0);
+    CHECK(dram.source_index == 0);
+    CHECK(dram.basis.find("268435456 bytes") != std::string::npos);
 }
 
 TEST_CASE("ceilings: STREAM DRAM bandwidth and GEMM per dtype, per device and backend",
