@@ -271,6 +271,47 @@ std::string render_c2c(const std::vector<StoredResult>& results) {
         "PU", cells, true);
 }
 
+/// "Which backend wins", per device and dtype: each backend's best rate over every shape,
+/// ranked. Only verified results count.
+std::string render_gemm_winners(const std::vector<StoredResult>& results) {
+    // (device, dtype) -> backend -> (best rate, unit)
+    std::map<std::pair<std::string, std::string>, std::map<std::string, std::pair<double, bool>>>
+        best;
+    for (const auto& sr : results) {
+        const Result& r = sr.result;
+        if (r.bench_case.benchmark.rfind("gemm", 0) != 0 || !usable(r)) {
+            continue;
+        }
+        auto rate = value(r, "gflop_per_s.best");
+        const bool integer = !rate;
+        if (integer) {
+            rate = value(r, "gop_per_s.best");
+        }
+        if (!rate) {
+            continue;
+        }
+        auto& slot = best[{r.device, param(r, "dtype")}][r.backend];
+        slot = {std::max(slot.first, *rate), integer};
+    }
+    std::string out;
+    for (const auto& [key, backends] : best) {
+        std::vector<std::pair<double, std::string>> ranked;
+        bool integer = false;
+        for (const auto& [backend, rate] : backends) {
+            ranked.emplace_back(rate.first, backend);
+            integer = rate.second;
+        }
+        std::sort(ranked.rbegin(), ranked.rend());
+        std::string list;
+        for (const auto& [rate, backend] : ranked) {
+            list += fmt::format("{}{} {}", list.empty() ? "" : " > ", backend, cell(rate / 1000.0));
+        }
+        out += fmt::format("- {} {}: **{}** wins — {} {} (best over the shapes run)\n", key.first,
+                           key.second, ranked.front().second, list, integer ? "TOP/s" : "TFLOP/s");
+    }
+    return out.empty() ? out : "\nGEMM winners per dtype:\n\n" + out;
+}
+
 std::string render_gemm(const std::vector<StoredResult>& results) {
     std::string rows;
     for (const auto& sr : results) {
@@ -307,7 +348,7 @@ std::string render_gemm(const std::vector<StoredResult>& results) {
            "boost clock is unknown, so a boosting core can exceed 100 %):\n\n"
            "| device | backend | dtype | M×N×K | layout | status | TFLOP/s | % peak | "
            "implementation / reason |\n|---|---|---|---|---|---|---:|---:|---|\n" +
-           rows;
+           rows + render_gemm_winners(results);
 }
 
 }  // namespace

@@ -172,6 +172,11 @@ TEST_CASE("markdown report shows ceilings and the family views with cache-level 
         "onednn");
     gemm.result.implementation = "brg:avx512_core_bf16";
     rw.results.push_back(gemm);
+    StoredResult slower = gemm;
+    slower.id = 27;
+    slower.result.backend = "openblas";
+    slower.result.metrics = {fm("gflop_per_s.best", 1000.0, "GFLOP/s")};
+    rw.results.push_back(slower);
     StoredCeiling c;
     c.run_id = 3;
     c.ceiling = {"cpu",
@@ -197,6 +202,8 @@ TEST_CASE("markdown report shows ceilings and the family views with cache-level 
     CHECK_THAT(md, Catch::Contains("| cpu | onednn | bf16 | 4096x4096x4096 | nn | ok | 2.50 | "
                                    "61.50 | brg:avx512_core_bf16 |"));
     CHECK_THAT(md, Catch::Contains("- implementation: brg:avx512_core_bf16"));
+    CHECK_THAT(
+        md, Catch::Contains("- cpu bf16: **onednn** wins — onednn 2.50 > openblas 1.00 TFLOP/s"));
 
     const auto doc =
         nlohmann::json::parse(render_run_report({rw}, {"x.db", "now"}, ReportFormat::json));
