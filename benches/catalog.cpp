@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "benches/catalog_support.hpp"
 #include "benches/cpu/gemm/gemm_defs.hpp"
 #include "benches/cpu/latency_defs.hpp"
 #include "benches/cpu/placement.hpp"
@@ -23,28 +24,9 @@
 namespace assay {
 namespace {
 
-constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
-/// STREAM's rule: each array at least 4x the total last-level cache, so no run is cache-resident.
-constexpr std::uint64_t kLlcFactor = 4;
-/// LLC assumed when the probe could not determine it (large enough for current server parts).
-constexpr std::uint64_t kAssumedLlcBytes = 64 * kMiB;
-constexpr std::uint64_t kLineBytes = 64;
-
-Metric context_metric(std::string name, double value, std::string unit) {
-    return Metric{std::move(name), value, std::move(unit), Direction::none};
-}
-
-/// The cap on one benchmark's total working set; 0 = no cap known.
-std::uint64_t working_set_cap_bytes(const HostInfo& host, const CatalogOptions& options) {
-    if (options.max_working_set_bytes != 0) {
-        return options.max_working_set_bytes;
-    }
-    if (host.topology.os_available_memory_bytes.has_value() &&
-        *host.topology.os_available_memory_bytes != 0) {
-        return *host.topology.os_available_memory_bytes / 4;
-    }
-    return host.topology.numa_memory_bytes / 4;
-}
+using catalog::context_metric;
+using catalog::kLineBytes;
+using catalog::working_set_cap_bytes;
 
 /// One STREAM kernel variant of the catalog's DRAM-sized family.
 struct StreamVariant {
@@ -81,37 +63,17 @@ BenchmarkDef stream_def(const HostInfo& host, const CatalogOptions& options, Str
 
     const std::uint64_t arrays = stream_op_arrays(v.op);
     const std::uint64_t threads = placement.pus.size();
-    const std::uint64_t probed_llc = host.topology.total_llc_bytes();
-    const bool llc_assumed = probed_llc == 0;
-    const std::uint64_t llc = llc_assumed ? kAssumedLlcBytes : probed_llc;
-    const std::uint64_t granule = threads * kLineBytes;  // every worker gets whole cache lines
-    const std::uint64_t wanted = kLlcFactor * llc;
-    std::uint64_t array_bytes = (wanted + granule - 1) / granule * granule;
     const std::uint64_t cap = working_set_cap_bytes(host, options);
-    if (cap != 0 && arrays * array_bytes > cap) {
-        array_bytes = cap / arrays / granule * granule;
-    }
-    if (array_bytes == 0) {
-        def.skip_reason = fmt::format(
-            "working-set cap of {} bytes is too small for {} arrays of one cache line per thread "
-            "({} threads)",
-            cap, arrays, threads);
+    const catalog::StreamArraySize size =
+        catalog::dram_stream_array_size(host, arrays, threads, cap);
+    if (size.array_bytes == 0) {
+        def.skip_reason = catalog::dram_stream_too_small_reason(cap, arrays, threads);
         return def;
     }
+    catalog::add_dram_stream_context(def, size, arrays, threads);
+    catalog::add_dram_stream_flags(def, size);
 
-    def.context.push_back(context_metric("threads", static_cast<double>(threads), "threads"));
-    def.context.push_back(context_metric("array_bytes", static_cast<double>(array_bytes), "bytes"));
-    def.context.push_back(
-        context_metric("working_set_bytes", static_cast<double>(arrays * array_bytes), "bytes"));
-    def.context.push_back(context_metric("llc_bytes", static_cast<double>(llc), "bytes"));
-    if (llc_assumed) {
-        def.context.push_back(context_metric("llc_bytes_assumed", 1, "flag"));
-    }
-    if (array_bytes < wanted) {
-        def.context.push_back(context_metric("working_set_below_4x_llc", 1, "flag"));
-    }
-
-    const std::size_t elements = static_cast<std::size_t>(array_bytes / sizeof(double));
+    const std::size_t elements = static_cast<std::size_t>(size.array_bytes / sizeof(double));
     def.make = [v, pus = placement.pus, elements]() -> std::unique_ptr<Kernel> {
         if (v.op == StreamOp::triad && v.stores == StoreKind::regular) {
             return std::make_unique<StreamTriadKernel>(pus, elements);
@@ -145,8 +107,6 @@ void add_stream_defs(const HostInfo& host, const CatalogOptions& options,
     }
 }
 
-/// Smallest sweep point: one 4 KiB page, far inside any L1d.
-constexpr std::uint64_t kSweepMinBytes = 4096;
 /// A sample of a cache-resident sweep point should last >= ~100 us to be timeable with a steady
 /// clock. reps is sized from an upper bound of per-thread bandwidth (200 GB/s, above any current
 /// core's L1 bandwidth for these loops) so the bound holds on fast hosts; slower hosts just take
@@ -154,36 +114,12 @@ constexpr std::uint64_t kSweepMinBytes = 4096;
 constexpr double kSweepMinSampleSeconds = 100e-6;
 constexpr double kSweepMaxBytesPerSecondPerThread = 200e9;
 
-/// Working-set sizes of the cache sweep in bytes: 4 KiB up to the first point >= 4x total LLC,
-/// in steps of sqrt(2) (powers of two and the geometric midpoints between them).
-std::vector<std::uint64_t> sweep_points_bytes(std::uint64_t llc_bytes) {
-    std::vector<std::uint64_t> points;
-    const std::uint64_t last = kLlcFactor * llc_bytes;
-    for (std::uint64_t p = kSweepMinBytes;; p *= 2) {
-        points.push_back(p);
-        if (p >= last) {
-            break;
-        }
-        // p * sqrt(2), rounded to whole cache lines.
-        const auto mid = static_cast<std::uint64_t>(
-                             std::llround(static_cast<double>(p) * std::sqrt(2.0) / kLineBytes)) *
-                         kLineBytes;
-        points.push_back(mid);
-    }
-    return points;
-}
-
 BenchmarkDef sweep_def(const HostInfo& host, StreamOp op, const Placement& placement,
                        std::uint64_t total_bytes) {
-    BenchmarkDef def;
-    def.bench_case.benchmark = "mem.sweep";
-    def.bench_case.params = {{"kernel", std::string(stream_op_name(op))},
-                             {"placement", placement.label},
-                             {"bytes", std::to_string(total_bytes)}};
-    def.device = "cpu";
-    def.backend = "cpu.native";
-    def.suites = {"full"};
-    def.aarch64 = "yes";
+    BenchmarkDef def =
+        catalog::cpu_full_suite_def("mem.sweep", {{"kernel", std::string(stream_op_name(op))},
+                                                  {"placement", placement.label},
+                                                  {"bytes", std::to_string(total_bytes)}});
     if (placement.pus.empty()) {
         def.skip_reason = "no cores in the probed topology";
         return def;
@@ -227,14 +163,13 @@ BenchmarkDef sweep_def(const HostInfo& host, StreamOp op, const Placement& place
 /// to >= 4x the total LLC (capped by the working-set cap). Full suite only.
 void add_sweep_defs(const HostInfo& host, const CatalogOptions& options,
                     std::vector<BenchmarkDef>& defs) {
-    const std::uint64_t probed_llc = host.topology.total_llc_bytes();
-    const std::uint64_t llc = probed_llc == 0 ? kAssumedLlcBytes : probed_llc;
+    const std::uint64_t llc = catalog::llc_size(host).bytes;
     const std::uint64_t cap = working_set_cap_bytes(host, options);
     const std::vector<Placement> placements = {{"one_core", one_core_pus(host.topology)},
                                                {"all_cores", all_cores_pus(host.topology)}};
     for (const StreamOp op : {StreamOp::sum, StreamOp::triad}) {
         for (const Placement& placement : placements) {
-            for (const std::uint64_t bytes : sweep_points_bytes(llc)) {
+            for (const std::uint64_t bytes : catalog::sqrt2_points_bytes(llc)) {
                 if (cap != 0 && bytes > cap) {
                     break;
                 }

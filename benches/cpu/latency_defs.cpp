@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "benches/catalog_support.hpp"
 #include "benches/cpu/loaded_latency.hpp"
 #include "benches/cpu/placement.hpp"
 #include "benches/cpu/pointer_chase.hpp"
@@ -15,13 +16,10 @@
 namespace assay {
 namespace {
 
-constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
-/// STREAM's rule: DRAM working sets at least 4x the total last-level cache.
-constexpr std::uint64_t kLlcFactor = 4;
-/// LLC assumed when the probe could not determine it (as the rest of the catalog assumes).
-constexpr std::uint64_t kAssumedLlcBytes = 64 * kMiB;
-constexpr std::uint64_t kLineBytes = kChaseLineBytes;
-constexpr std::uint64_t kSweepMinBytes = 4096;
+using catalog::context_metric;
+using catalog::kLineBytes;
+using catalog::working_set_cap_bytes;
+static_assert(kLineBytes == kChaseLineBytes, "the chase and the catalog share the line size");
 /// Loads per sample of a cache-resident point: 2^23, >= 4 ms at the 0.5 ns lower bound of any
 /// load latency, so the worker wake-up of each run() (tens of microseconds on a busy VM) stays
 /// below 1 % of the sample; ~0.1 s at a slow 15 ns L3.
@@ -32,30 +30,9 @@ constexpr std::size_t kDramLoads = kDefaultChaseLoads;
 constexpr std::size_t kMinSamples = 5;
 constexpr double kMaxSeconds = 3.0;
 
-Metric context_metric(std::string name, double value, std::string unit) {
-    return Metric{std::move(name), value, std::move(unit), Direction::none};
-}
-
-/// The cap on one benchmark's total working set; 0 = no cap known (same rule as catalog.cpp).
-std::uint64_t working_set_cap_bytes(const HostInfo& host, const CatalogOptions& options) {
-    if (options.max_working_set_bytes != 0) {
-        return options.max_working_set_bytes;
-    }
-    if (host.topology.os_available_memory_bytes.has_value() &&
-        *host.topology.os_available_memory_bytes != 0) {
-        return *host.topology.os_available_memory_bytes / 4;
-    }
-    return host.topology.numa_memory_bytes / 4;
-}
-
 BenchmarkDef latency_base(std::string benchmark, Params params) {
-    BenchmarkDef def;
-    def.bench_case.benchmark = std::move(benchmark);
-    def.bench_case.params = std::move(params);
-    def.device = "cpu";
-    def.backend = "cpu.native";
-    def.suites = {"full"};
-    def.aarch64 = "yes";  // portable C++: a dependent-load chain and integer sums
+    // aarch64: portable C++, a dependent-load chain and integer sums.
+    BenchmarkDef def = catalog::cpu_full_suite_def(std::move(benchmark), std::move(params));
     def.sampling.min_samples = kMinSamples;
     def.sampling.max_seconds = kMaxSeconds;
     return def;
@@ -90,9 +67,7 @@ BenchmarkDef chase_def(const HostInfo& host, PageMode pages, std::uint64_t bytes
 
 void add_chase_defs(const HostInfo& host, const CatalogOptions& options,
                     std::vector<BenchmarkDef>& defs) {
-    const std::uint64_t probed_llc = host.topology.total_llc_bytes();
-    const bool llc_assumed = probed_llc == 0;
-    const std::uint64_t llc = llc_assumed ? kAssumedLlcBytes : probed_llc;
+    const auto [llc, llc_assumed] = catalog::llc_size(host);
     const std::uint64_t cap = working_set_cap_bytes(host, options);
     const std::vector<unsigned> pus = one_core_pus(host.topology);
     for (const PageMode pages : {PageMode::thp, PageMode::small}) {
@@ -120,10 +95,8 @@ void add_loaded_defs(const HostInfo& host, const CatalogOptions& options,
         defs.push_back(std::move(def));
         return;
     }
-    const std::uint64_t probed_llc = host.topology.total_llc_bytes();
-    const bool llc_assumed = probed_llc == 0;
-    const std::uint64_t llc = llc_assumed ? kAssumedLlcBytes : probed_llc;
-    const std::uint64_t wanted = kLlcFactor * llc;
+    const auto [llc, llc_assumed] = catalog::llc_size(host);
+    const std::uint64_t wanted = catalog::kLlcFactor * llc;
     const std::uint64_t cap = working_set_cap_bytes(host, options);
     const unsigned chaser = cores.front();
     const auto other_cores = static_cast<unsigned>(cores.size() - 1);
@@ -181,20 +154,7 @@ void add_loaded_defs(const HostInfo& host, const CatalogOptions& options,
 }  // namespace
 
 std::vector<std::uint64_t> latency_points_bytes(std::uint64_t llc_bytes) {
-    std::vector<std::uint64_t> points;
-    const std::uint64_t last = kLlcFactor * llc_bytes;
-    for (std::uint64_t p = kSweepMinBytes;; p *= 2) {
-        points.push_back(p);
-        if (p >= last) {
-            break;
-        }
-        // p * sqrt(2), rounded to whole cache lines.
-        const auto mid = static_cast<std::uint64_t>(
-                             std::llround(static_cast<double>(p) * std::sqrt(2.0) / kLineBytes)) *
-                         kLineBytes;
-        points.push_back(mid);
-    }
-    return points;
+    return catalog::sqrt2_points_bytes(llc_bytes);
 }
 
 std::vector<unsigned> loaded_latency_stream_counts(unsigned other_cores) {

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <utility>
 
+#include "benches/catalog_support.hpp"
 #include "benches/cpu/core_to_core.hpp"
 #include "benches/cpu/numa_plan.hpp"
 #include "benches/cpu/pointer_chase.hpp"
@@ -17,12 +18,8 @@
 namespace assay {
 namespace {
 
-constexpr std::uint64_t kMiB = std::uint64_t{1} << 20;
-/// STREAM's rule: each array at least 4x the total last-level cache (as in catalog.cpp).
-constexpr std::uint64_t kLlcFactor = 4;
-/// LLC assumed when the probe could not determine it (as in catalog.cpp).
-constexpr std::uint64_t kAssumedLlcBytes = 64 * kMiB;
-constexpr std::uint64_t kLineBytes = 64;
+using catalog::context_metric;
+using catalog::kLineBytes;
 /// Sampling limit of one NUMA matrix cell.
 constexpr double kNumaCellMaxSeconds = 5.0;
 
@@ -32,22 +29,6 @@ constexpr std::string_view kNoCoresReason = "no cores in the probed topology";
 bool has_cores(const TopologyInfo& topo) {
     return std::any_of(topo.core_list.begin(), topo.core_list.end(),
                        [](const CoreInfo& core) { return !core.pu_os_indices.empty(); });
-}
-
-Metric context_metric(std::string name, double value, std::string unit) {
-    return Metric{std::move(name), value, std::move(unit), Direction::none};
-}
-
-/// The cap on one benchmark's total working set; 0 = no cap known (as in catalog.cpp).
-std::uint64_t working_set_cap_bytes(const HostInfo& host, const CatalogOptions& options) {
-    if (options.max_working_set_bytes != 0) {
-        return options.max_working_set_bytes;
-    }
-    if (host.topology.os_available_memory_bytes.has_value() &&
-        *host.topology.os_available_memory_bytes != 0) {
-        return *host.topology.os_available_memory_bytes / 4;
-    }
-    return host.topology.numa_memory_bytes / 4;
 }
 
 std::uint64_t node_memory_bytes(const TopologyInfo& topo, unsigned node_os_index) {
@@ -75,13 +56,8 @@ Params numa_params(unsigned cpu_node, unsigned mem_node) {
 }
 
 BenchmarkDef numa_base(std::string benchmark, Params params) {
-    BenchmarkDef def;
-    def.bench_case.benchmark = std::move(benchmark);
-    def.bench_case.params = std::move(params);
-    def.device = "cpu";
-    def.backend = "cpu.native";
-    def.suites = {"full"};
-    def.aarch64 = "yes";  // STREAM loops and the chase are portable; binding goes through hwloc
+    // aarch64: STREAM loops and the chase are portable; binding goes through hwloc.
+    BenchmarkDef def = catalog::cpu_full_suite_def(std::move(benchmark), std::move(params));
     // N x N cells (576 on a 24-node host): each must stay bounded for the matrix to finish.
     def.sampling.max_seconds = kNumaCellMaxSeconds;
     return def;
@@ -96,7 +72,7 @@ void add_node_context(BenchmarkDef& def, const NumaPair& pair) {
 /// binding is strict: the arrays must fit there next to everything else living on the node).
 std::uint64_t cell_cap_bytes(const HostInfo& host, const CatalogOptions& options,
                              unsigned memory_node) {
-    std::uint64_t cap = working_set_cap_bytes(host, options);
+    std::uint64_t cap = catalog::working_set_cap_bytes(host, options);
     const std::uint64_t node_cap = node_memory_bytes(host.topology, memory_node) / 4;
     if (node_cap != 0 && (cap == 0 || node_cap < cap)) {
         cap = node_cap;
@@ -112,38 +88,18 @@ BenchmarkDef numa_bandwidth_def(const HostInfo& host, const CatalogOptions& opti
 
     const std::uint64_t arrays = stream_op_arrays(op);
     const std::uint64_t threads = pair.cpu_pus.size();
-    const std::uint64_t probed_llc = host.topology.total_llc_bytes();
-    const bool llc_assumed = probed_llc == 0;
-    const std::uint64_t llc = llc_assumed ? kAssumedLlcBytes : probed_llc;
-    const std::uint64_t granule = threads * kLineBytes;  // every worker gets whole cache lines
-    const std::uint64_t wanted = kLlcFactor * llc;
-    std::uint64_t array_bytes = (wanted + granule - 1) / granule * granule;
     const std::uint64_t cap = cell_cap_bytes(host, options, pair.memory_node);
-    if (cap != 0 && arrays * array_bytes > cap) {
-        array_bytes = cap / arrays / granule * granule;
-    }
-    if (array_bytes == 0) {
-        def.skip_reason = fmt::format(
-            "working-set cap of {} bytes is too small for {} arrays of one cache line per thread "
-            "({} threads)",
-            cap, arrays, threads);
+    const catalog::StreamArraySize size =
+        catalog::dram_stream_array_size(host, arrays, threads, cap);
+    if (size.array_bytes == 0) {
+        def.skip_reason = catalog::dram_stream_too_small_reason(cap, arrays, threads);
         return def;
     }
-
-    def.context.push_back(context_metric("threads", static_cast<double>(threads), "threads"));
-    def.context.push_back(context_metric("array_bytes", static_cast<double>(array_bytes), "bytes"));
-    def.context.push_back(
-        context_metric("working_set_bytes", static_cast<double>(arrays * array_bytes), "bytes"));
-    def.context.push_back(context_metric("llc_bytes", static_cast<double>(llc), "bytes"));
+    catalog::add_dram_stream_context(def, size, arrays, threads);
     add_node_context(def, pair);
-    if (llc_assumed) {
-        def.context.push_back(context_metric("llc_bytes_assumed", 1, "flag"));
-    }
-    if (array_bytes < wanted) {
-        def.context.push_back(context_metric("working_set_below_4x_llc", 1, "flag"));
-    }
+    catalog::add_dram_stream_flags(def, size);
 
-    const std::size_t elements = static_cast<std::size_t>(array_bytes / sizeof(double));
+    const std::size_t elements = static_cast<std::size_t>(size.array_bytes / sizeof(double));
     def.make = [op, pus = pair.cpu_pus, elements,
                 node = pair.memory_node]() -> std::unique_ptr<Kernel> {
         return std::make_unique<StreamKernel>(op, StoreKind::regular, pus, elements, 1, node);
@@ -159,9 +115,8 @@ BenchmarkDef numa_latency_def(const HostInfo& host, const CatalogOptions& option
         def.skip_reason = fmt::format("NUMA node {} has no cores to run the chase", pair.cpu_node);
         return def;
     }
-    const std::uint64_t probed_llc = host.topology.total_llc_bytes();
-    const std::uint64_t llc = probed_llc == 0 ? kAssumedLlcBytes : probed_llc;
-    const std::uint64_t wanted = kLlcFactor * llc;
+    const catalog::LlcSize llc = catalog::llc_size(host);
+    const std::uint64_t wanted = catalog::kLlcFactor * llc.bytes;
     std::uint64_t bytes = wanted;
     const std::uint64_t cap = cell_cap_bytes(host, options, pair.memory_node);
     if (cap != 0 && bytes > cap) {
@@ -173,9 +128,9 @@ BenchmarkDef numa_latency_def(const HostInfo& host, const CatalogOptions& option
     }
     def.context.push_back(context_metric("threads", 1, "threads"));
     def.context.push_back(context_metric("working_set_bytes", static_cast<double>(bytes), "bytes"));
-    def.context.push_back(context_metric("llc_bytes", static_cast<double>(llc), "bytes"));
+    def.context.push_back(context_metric("llc_bytes", static_cast<double>(llc.bytes), "bytes"));
     add_node_context(def, pair);
-    if (probed_llc == 0) {
+    if (llc.assumed) {
         def.context.push_back(context_metric("llc_bytes_assumed", 1, "flag"));
     }
     if (bytes < wanted) {

@@ -9,6 +9,8 @@
 #include <string>
 #include <utility>
 
+#include "benches/catalog_support.hpp"
+
 #if ASSAY_HAVE_CUDA
 #include "benches/cuda/gpu_memory_kernels.hpp"
 #endif
@@ -134,21 +136,8 @@ TransferHostNode remote_node(const HostInfo& host, const GpuInfo& gpu) {
 
 #if ASSAY_HAVE_CUDA
 
-Metric context_metric(std::string name, double value, std::string unit) {
-    return Metric{std::move(name), value, std::move(unit), Direction::none};
-}
-
-/// The cap on one benchmark's host working set (the catalog's rule); 0 = no cap known.
-std::uint64_t working_set_cap_bytes(const HostInfo& host, const CatalogOptions& options) {
-    if (options.max_working_set_bytes != 0) {
-        return options.max_working_set_bytes;
-    }
-    if (host.topology.os_available_memory_bytes.has_value() &&
-        *host.topology.os_available_memory_bytes != 0) {
-        return *host.topology.os_available_memory_bytes / 4;
-    }
-    return host.topology.numa_memory_bytes / 4;
-}
+using catalog::context_metric;
+using catalog::working_set_cap_bytes;
 
 std::uint64_t arrays_of(const std::string& op) {
     return op == "copy" ? 2 : 1;

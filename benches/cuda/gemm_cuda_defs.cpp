@@ -8,6 +8,8 @@
 #include <string>
 #include <utility>
 
+#include "benches/catalog_support.hpp"
+
 #if ASSAY_HAVE_CUDA
 #include "benches/cuda/gemm_cuda_kernel.hpp"
 #endif
@@ -36,9 +38,7 @@ struct LlmModel {
 constexpr LlmModel kModels[] = {{"llama3-8b", 4096, 14336, 8 * 128},
                                 {"llama3-70b", 8192, 28672, 8 * 128}};
 
-Metric context_metric(std::string name, double value, std::string unit) {
-    return Metric{std::move(name), value, std::move(unit), Direction::none};
-}
+using catalog::context_metric;
 
 /// The probe's peak-estimate name for a GEMM dtype.
 const char* peak_dtype(GemmDtype d) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <string>
 
 #include "core/error.hpp"
@@ -220,10 +221,39 @@ std::string verify_device_pattern(const std::uint64_t* words, std::size_t n, std
            hex64(pattern_word(seed, st.first_bad)) + ", got " + hex64(got);
 }
 
-float elapsed_ms(cudaEvent_t start, cudaEvent_t stop) {
+/// Waits for `stop` (a failure names `what`) and returns the milliseconds since `start`.
+float synced_elapsed_ms(cudaEvent_t start, cudaEvent_t stop, const char* what) {
+    check(cudaEventSynchronize(stop), what);
     float ms = 0;
     check(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
     return ms;
+}
+
+/// Destroys those of `events` and `streams` that were created (destructors: no error checks).
+void destroy_events_and_streams(std::initializer_list<cudaEvent_t> events,
+                                std::initializer_list<cudaStream_t> streams) {
+    for (cudaEvent_t e : events) {
+        if (e != nullptr) {
+            cudaEventDestroy(e);
+        }
+    }
+    for (cudaStream_t s : streams) {
+        if (s != nullptr) {
+            cudaStreamDestroy(s);
+        }
+    }
+}
+
+/// corrupt_for_test's range check: `index` must be below `size`.
+void require_test_index(std::size_t index, std::size_t size) {
+    if (index >= size) {
+        throw Error("corrupt_for_test: index " + std::to_string(index) + " out of range");
+    }
+}
+
+/// Overwrites the 8 bytes of device memory at `dst` with `value` (corrupt_for_test).
+void write_device_word(void* dst, double value) {
+    check(cudaMemcpy(dst, &value, sizeof value, cudaMemcpyHostToDevice), "corrupt");
 }
 
 }  // namespace
@@ -277,15 +307,7 @@ struct DeviceMemory::Impl {
         cudaFree(sum);
         cudaFree(reference);
         cudaFree(state);
-        if (start != nullptr) {
-            cudaEventDestroy(start);
-        }
-        if (stop != nullptr) {
-            cudaEventDestroy(stop);
-        }
-        if (stream != nullptr) {
-            cudaStreamDestroy(stream);
-        }
+        destroy_events_and_streams({start, stop}, {stream});
     }
 };
 
@@ -354,8 +376,7 @@ double DeviceMemory::run_seconds() {
     }
     check(cudaGetLastError(), "gpu.mem kernel launch");
     check(cudaEventRecord(m.stop, m.stream), "cudaEventRecord");
-    check(cudaEventSynchronize(m.stop), "gpu.mem kernel");
-    return static_cast<double>(elapsed_ms(m.start, m.stop)) * 1e-3;
+    return static_cast<double>(synced_elapsed_ms(m.start, m.stop, "gpu.mem kernel")) * 1e-3;
 }
 
 bool DeviceMemory::verify(std::string& detail) {
@@ -416,12 +437,10 @@ bool DeviceMemory::verify(std::string& detail) {
 
 void DeviceMemory::corrupt_for_test(std::size_t index, double value) {
     Impl& m = *impl_;
-    if (index >= m.n) {
-        throw Error("corrupt_for_test: index " + std::to_string(index) + " out of range");
-    }
+    require_test_index(index, m.n);
     check(cudaSetDevice(m.device), "cudaSetDevice");
     double* target = m.op == DeviceMemOp::copy ? m.b : m.a;
-    check(cudaMemcpy(target + index, &value, sizeof value, cudaMemcpyHostToDevice), "corrupt");
+    write_device_word(target + index, value);
 }
 
 std::string DeviceMemory::description() const {
@@ -467,16 +486,7 @@ struct HostTransfer::Impl {
         cudaFree(dev_dst);
         cudaFree(dev_src);
         cudaFree(state);
-        for (cudaEvent_t e : {start, h2d_stop, d2h_stop}) {
-            if (e != nullptr) {
-                cudaEventDestroy(e);
-            }
-        }
-        for (cudaStream_t s : {h2d_stream, d2h_stream}) {
-            if (s != nullptr) {
-                cudaStreamDestroy(s);
-            }
-        }
+        destroy_events_and_streams({start, h2d_stop, d2h_stop}, {h2d_stream, d2h_stream});
     }
 };
 
@@ -555,12 +565,10 @@ double HostTransfer::run_seconds() {
     }
     float ms = 0;
     if (m.does_h2d()) {
-        check(cudaEventSynchronize(m.h2d_stop), "h2d transfer");
-        ms = elapsed_ms(m.start, m.h2d_stop);
+        ms = synced_elapsed_ms(m.start, m.h2d_stop, "h2d transfer");
     }
     if (m.does_d2h()) {
-        check(cudaEventSynchronize(m.d2h_stop), "d2h transfer");
-        const float d2h_ms = elapsed_ms(m.start, m.d2h_stop);
+        const float d2h_ms = synced_elapsed_ms(m.start, m.d2h_stop, "d2h transfer");
         ms = d2h_ms > ms ? d2h_ms : ms;
     }
     return static_cast<double>(ms) * 1e-3;
@@ -609,13 +617,10 @@ bool HostTransfer::verify(std::string& detail) {
 
 void HostTransfer::corrupt_for_test(std::size_t index, double value) {
     Impl& m = *impl_;
-    if (index >= m.words) {
-        throw Error("corrupt_for_test: index " + std::to_string(index) + " out of range");
-    }
+    require_test_index(index, m.words);
     check(cudaSetDevice(m.device), "cudaSetDevice");
     if (m.does_h2d()) {
-        check(cudaMemcpy(m.dev_dst + index, &value, sizeof value, cudaMemcpyHostToDevice),
-              "corrupt");
+        write_device_word(m.dev_dst + index, value);
     } else {
         std::memcpy(m.host_dst + index, &value, sizeof value);
     }
@@ -647,15 +652,7 @@ struct PeerCopy::Impl {
                 cudaDeviceDisablePeerAccess(dst);
             }
             cudaFree(src_buf);
-            if (start != nullptr) {
-                cudaEventDestroy(start);
-            }
-            if (stop != nullptr) {
-                cudaEventDestroy(stop);
-            }
-            if (stream != nullptr) {
-                cudaStreamDestroy(stream);
-            }
+            destroy_events_and_streams({start, stop}, {stream});
         }
         if (cudaSetDevice(dst) == cudaSuccess) {
             if (enabled_reverse) {
@@ -663,9 +660,7 @@ struct PeerCopy::Impl {
             }
             cudaFree(dst_buf);
             cudaFree(state);
-            if (dst_stream != nullptr) {
-                cudaStreamDestroy(dst_stream);
-            }
+            destroy_events_and_streams({}, {dst_stream});
         }
     }
 };
@@ -742,8 +737,7 @@ double PeerCopy::run_seconds() {
     check(cudaMemcpyPeerAsync(m.dst_buf, m.dst, m.src_buf, m.src, m.bytes, m.stream),
           "cudaMemcpyPeerAsync");
     check(cudaEventRecord(m.stop, m.stream), "cudaEventRecord");
-    check(cudaEventSynchronize(m.stop), "d2d copy");
-    return static_cast<double>(elapsed_ms(m.start, m.stop)) * 1e-3;
+    return static_cast<double>(synced_elapsed_ms(m.start, m.stop, "d2d copy")) * 1e-3;
 }
 
 bool PeerCopy::verify(std::string& detail) {
@@ -762,11 +756,9 @@ bool PeerCopy::verify(std::string& detail) {
 
 void PeerCopy::corrupt_for_test(std::size_t index, double value) {
     Impl& m = *impl_;
-    if (index >= m.words) {
-        throw Error("corrupt_for_test: index " + std::to_string(index) + " out of range");
-    }
+    require_test_index(index, m.words);
     check(cudaSetDevice(m.dst), "cudaSetDevice");
-    check(cudaMemcpy(m.dst_buf + index, &value, sizeof value, cudaMemcpyHostToDevice), "corrupt");
+    write_device_word(m.dst_buf + index, value);
 }
 
 bool PeerCopy::peer_access() const {

@@ -11,19 +11,11 @@
 #include "core/error.hpp"
 #include "probes/probe.hpp"
 #include "tests/benches/test_cpus.hpp"
+#include "tests/benches/topology_xmls.hpp"
 
 namespace {
 
-std::vector<std::filesystem::path> topology_xmls() {
-    std::vector<std::filesystem::path> out;
-    for (const auto& entry : std::filesystem::directory_iterator(ASSAY_TOPOLOGY_DIR)) {
-        if (entry.path().extension() == ".xml") {
-            out.push_back(entry.path());
-        }
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
+using assay::test::topology_xmls;
 
 assay::TopologyInfo xml_topology(const std::string& file) {
     assay::ProbeOptions options;

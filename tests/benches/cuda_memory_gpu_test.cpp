@@ -12,6 +12,7 @@
 #include "benches/cuda/gpu_memory_kernels.hpp"
 #include "benches/cuda/triad_cuda.hpp"
 #include "probes/probe.hpp"
+#include "tests/benches/gpu_test_support.hpp"
 
 namespace {
 
@@ -39,17 +40,7 @@ unsigned local_node() {
     return host().topology.numa_nodes.empty() ? 0 : host().topology.numa_nodes.front().os_index;
 }
 
-void run_and_verify(assay::Kernel& k, int runs = 2) {
-    k.prepare();
-    for (int i = 0; i < runs; ++i) {
-        k.run();
-        REQUIRE(k.last_run_seconds().has_value());
-        CHECK(*k.last_run_seconds() > 0);
-    }
-    const auto v = k.verify();
-    INFO(v.detail);
-    CHECK(v.ok);
-}
+using assay::test::run_and_verify;
 
 }  // namespace
 
@@ -152,10 +143,8 @@ TEST_CASE("gpu memory catalog entries for device 0 all run and verify", "[gpu][c
 }
 
 int main(int argc, char** argv) {
-    std::string why;
-    if (assay::cuda::device_count(why) <= 0) {
-        std::printf("skipped: %s\n", why.c_str());
-        return 77;
+    if (assay::test::skip_without_gpu()) {
+        return assay::test::kSkipExitCode;
     }
     return Catch::Session().run(argc, argv);
 }

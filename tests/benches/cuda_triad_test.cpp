@@ -8,16 +8,11 @@
 
 #include "benches/cuda/stream_triad_cuda.hpp"
 #include "benches/cuda/triad_cuda.hpp"
+#include "tests/benches/gpu_test_support.hpp"
 
 TEST_CASE("cuda triad: runs, is device-timed, verifies every element", "[gpu][triad]") {
     assay::CudaStreamTriadKernel k(0, std::size_t{1} << 24);
-    k.prepare();
-    k.run();
-    REQUIRE(k.last_run_seconds().has_value());
-    CHECK(*k.last_run_seconds() > 0);
-    const auto v = k.verify();
-    INFO(v.detail);
-    CHECK(v.ok);
+    assay::test::run_and_verify(k, 1);
     CHECK(k.work().bytes_stream == Approx(3.0 * 8 * (1 << 24)));
 }
 
@@ -32,10 +27,8 @@ TEST_CASE("cuda triad: a corrupted output element fails verification", "[gpu][tr
 }
 
 int main(int argc, char** argv) {
-    std::string why;
-    if (assay::cuda::device_count(why) <= 0) {
-        std::printf("skipped: %s\n", why.c_str());
-        return 77;
+    if (assay::test::skip_without_gpu()) {
+        return assay::test::kSkipExitCode;
     }
     return Catch::Session().run(argc, argv);
 }

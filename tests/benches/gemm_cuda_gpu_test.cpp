@@ -10,6 +10,7 @@
 #include "benches/cuda/gemm_cublaslt.hpp"
 #include "benches/cuda/gemm_cuda_kernel.hpp"
 #include "benches/cuda/triad_cuda.hpp"
+#include "tests/benches/gpu_test_support.hpp"
 
 namespace {
 
@@ -64,12 +65,7 @@ TEST_CASE("cuda gemm: every dtype runs, is device-timed and verifies", "[gpu][ge
             assay::CudaGemmKernel k(p, small_setup());
             k.prepare();
             CHECK(k.implementation().find("cuBLASLt") != std::string::npos);
-            k.run();
-            REQUIRE(k.last_run_seconds().has_value());
-            CHECK(*k.last_run_seconds() > 0);
-            const auto v = k.verify();
-            INFO(v.detail);
-            CHECK(v.ok);
+            assay::test::run_prepared_and_verify(k, 1);
             const double ops = 2.0 * static_cast<double>(p.m * p.n * p.k);
             if (d == GemmDtype::s8s8s32) {
                 CHECK(k.work().int_ops == Approx(ops));
@@ -113,14 +109,12 @@ TEST_CASE("cuda gemm: nn is refused for int8 by cuBLASLt or verifies", "[gpu][ge
 }
 
 int main(int argc, char** argv) {
-    std::string why;
-    if (assay::cuda::device_count(why) <= 0) {
-        std::printf("skipped: %s\n", why.c_str());
-        return 77;
+    if (assay::test::skip_without_gpu()) {
+        return assay::test::kSkipExitCode;
     }
-    if (!assay::cuda::cublaslt_loadable(why)) {
+    if (std::string why; !assay::cuda::cublaslt_loadable(why)) {
         std::printf("skipped: cuBLASLt unavailable: %s\n", why.c_str());
-        return 77;
+        return assay::test::kSkipExitCode;
     }
     return Catch::Session().run(argc, argv);
 }

@@ -11,10 +11,6 @@
 namespace assay::gemm_detail {
 namespace {
 
-constexpr int kRowMajor = 101;
-constexpr int kNoTrans = 111;
-constexpr int kTrans = 112;
-
 // BLIS's CBLAS takes f77_int: 32 or 64 bits depending on its build (bli_info says which).
 template <typename Int>
 using SgemmFn = void (*)(int, int, int, Int, Int, Int, float, const float*, Int, const float*, Int,
@@ -102,10 +98,7 @@ class BlisBackend final : public GemmBackend {
         if (const std::string reason = blis_skip_reason(p.dtype); !reason.empty()) {
             throw Error(reason);
         }
-        problem_ = p;
-        a_ = a;
-        b_ = b;
-        c_ = c;
+        operands_ = {p, a, b, c};
         const Blis& bl = blis();
         if (bl.set_threads != nullptr) {
             bl.set_threads(static_cast<std::int64_t>(threads));
@@ -120,17 +113,14 @@ class BlisBackend final : public GemmBackend {
     void run() override {
         const Blis& bl = blis();
         if (bl.blas_int_bits == 64) {
-            call_gemm<std::int64_t>(bl, problem_, a_, b_, c_);
+            call_gemm<std::int64_t>(bl, operands_.problem, operands_.a, operands_.b, operands_.c);
         } else {
-            call_gemm<std::int32_t>(bl, problem_, a_, b_, c_);
+            call_gemm<std::int32_t>(bl, operands_.problem, operands_.a, operands_.b, operands_.c);
         }
     }
 
   private:
-    GemmProblem problem_;
-    const void* a_ = nullptr;
-    const void* b_ = nullptr;
-    void* c_ = nullptr;
+    GemmOperands operands_;
 };
 
 }  // namespace
@@ -138,7 +128,7 @@ class BlisBackend final : public GemmBackend {
 std::string blis_skip_reason(GemmDtype dtype) {
     const Blis& b = blis();
     if (b.lib.handle == nullptr) {
-        return fmt::format("{} not found: {}", kSoname, b.lib.error);
+        return library_missing_reason(b.lib);
     }
     if (dtype == GemmDtype::f32) {
         return b.sgemm != nullptr ? "" : "BLIS build lacks CBLAS (cblas_sgemm)";

@@ -17,6 +17,19 @@ std::unique_ptr<GemmBackend> make_blis_backend();
 std::string onednn_skip_reason(GemmDtype dtype);
 std::unique_ptr<GemmBackend> make_onednn_backend();
 
+/// CBLAS enum values (as in cblas.h) for the dlopen'ed BLAS libraries, whose headers are not used.
+inline constexpr int kRowMajor = 101;
+inline constexpr int kNoTrans = 111;
+inline constexpr int kTrans = 112;
+
+/// What a BLAS backend's prepare() records for its run(): the problem and its operands.
+struct GemmOperands {
+    GemmProblem problem;
+    const void* a = nullptr;
+    const void* b = nullptr;
+    void* c = nullptr;
+};
+
 /// A shared library opened once per process with dlopen(RTLD_NOW | RTLD_LOCAL), by soname.
 /// RTLD_LOCAL keeps OpenBLAS's and BLIS's identical BLAS/CBLAS symbols out of the global scope;
 /// each library resolves its own internal references first within its own load scope, so
@@ -33,6 +46,9 @@ struct DlLibrary {
 /// Opens `soname`; new_threads receives the ids (TIDs) of threads that appeared during the load
 /// (a library's thread pool created by its constructors).
 DlLibrary open_library(const std::string& soname, std::vector<int>* new_threads = nullptr);
+
+/// The skip reason of a library that did not load: "<soname> not found: <dlerror>".
+std::string library_missing_reason(const DlLibrary& lib);
 
 /// The TIDs of this process's threads.
 std::vector<int> process_threads();

@@ -49,6 +49,10 @@ std::vector<int> process_threads() {
     return tids;
 }
 
+std::string library_missing_reason(const DlLibrary& lib) {
+    return fmt::format("{} not found: {}", lib.soname, lib.error);
+}
+
 DlLibrary open_library(const std::string& soname, std::vector<int>* new_threads) {
     DlLibrary lib;
     lib.soname = soname;

@@ -8,6 +8,7 @@
 #include <string>
 #include <utility>
 
+#include "benches/catalog_support.hpp"
 #include "benches/cpu/gemm/gemm_cpu.hpp"
 #include "benches/cpu/gemm/gemm_shapes.hpp"
 #include "benches/cpu/placement.hpp"
@@ -15,21 +16,8 @@
 namespace assay {
 namespace {
 
-Metric context_metric(std::string name, double value, std::string unit) {
-    return Metric{std::move(name), value, std::move(unit), Direction::none};
-}
-
-/// The cap on one benchmark's total working set (catalog.cpp's rule); 0 = no cap known.
-std::uint64_t working_set_cap_bytes(const HostInfo& host, const CatalogOptions& options) {
-    if (options.max_working_set_bytes != 0) {
-        return options.max_working_set_bytes;
-    }
-    if (host.topology.os_available_memory_bytes.has_value() &&
-        *host.topology.os_available_memory_bytes != 0) {
-        return *host.topology.os_available_memory_bytes / 4;
-    }
-    return host.topology.numa_memory_bytes / 4;
-}
+using catalog::context_metric;
+using catalog::working_set_cap_bytes;
 
 const PeakEstimate* find_peak(const HostInfo& host, const std::string& dtype) {
     for (const PeakEstimate& p : host.peaks) {

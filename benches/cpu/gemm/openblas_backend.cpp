@@ -13,11 +13,6 @@
 namespace assay::gemm_detail {
 namespace {
 
-// CBLAS enum values (cblas.h), passed as int through the C ABI.
-constexpr int kRowMajor = 101;
-constexpr int kNoTrans = 111;
-constexpr int kTrans = 112;
-
 using SgemmFn = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int,
                          float, float*, int);
 using DgemmFn = void (*)(int, int, int, int, int, int, double, const double*, int, const double*,
@@ -77,10 +72,7 @@ class OpenBlasBackend final : public GemmBackend {
         if (const std::string reason = openblas_skip_reason(p.dtype); !reason.empty()) {
             throw Error(reason);
         }
-        problem_ = p;
-        a_ = a;
-        b_ = b;
-        c_ = c;
+        operands_ = {p, a, b, c};
         unsigned confined = 0;
         {
             std::lock_guard lock(ob.mutex);
@@ -108,24 +100,28 @@ class OpenBlasBackend final : public GemmBackend {
 
     void run() override {
         const OpenBlas& ob = openblas();
-        const GemmProblem& p = problem_;
+        const GemmProblem& p = operands_.problem;
         const int m = to_int(p.m), n = to_int(p.n), k = to_int(p.k);
         const int trans_b = p.layout == GemmLayout::nn ? kNoTrans : kTrans;
         const int ldb = p.layout == GemmLayout::nn ? n : k;
         switch (p.dtype) {
             case GemmDtype::f32:
-                ob.sgemm(kRowMajor, kNoTrans, trans_b, m, n, k, 1.0f, static_cast<const float*>(a_),
-                         k, static_cast<const float*>(b_), ldb, 0.0f, static_cast<float*>(c_), n);
+                ob.sgemm(kRowMajor, kNoTrans, trans_b, m, n, k, 1.0f,
+                         static_cast<const float*>(operands_.a), k,
+                         static_cast<const float*>(operands_.b), ldb, 0.0f,
+                         static_cast<float*>(operands_.c), n);
                 break;
             case GemmDtype::f64:
-                ob.dgemm(kRowMajor, kNoTrans, trans_b, m, n, k, 1.0, static_cast<const double*>(a_),
-                         k, static_cast<const double*>(b_), ldb, 0.0, static_cast<double*>(c_), n);
+                ob.dgemm(kRowMajor, kNoTrans, trans_b, m, n, k, 1.0,
+                         static_cast<const double*>(operands_.a), k,
+                         static_cast<const double*>(operands_.b), ldb, 0.0,
+                         static_cast<double*>(operands_.c), n);
                 break;
             case GemmDtype::bf16:
                 ob.sbgemm(kRowMajor, kNoTrans, trans_b, m, n, k, 1.0f,
-                          static_cast<const std::uint16_t*>(a_), k,
-                          static_cast<const std::uint16_t*>(b_), ldb, 0.0f, static_cast<float*>(c_),
-                          n);
+                          static_cast<const std::uint16_t*>(operands_.a), k,
+                          static_cast<const std::uint16_t*>(operands_.b), ldb, 0.0f,
+                          static_cast<float*>(operands_.c), n);
                 break;
             default:
                 throw Error(fmt::format("OpenBLAS has no {} GEMM", gemm_dtype_name(p.dtype)));
@@ -133,10 +129,7 @@ class OpenBlasBackend final : public GemmBackend {
     }
 
   private:
-    GemmProblem problem_;
-    const void* a_ = nullptr;
-    const void* b_ = nullptr;
-    void* c_ = nullptr;
+    GemmOperands operands_;
 };
 
 }  // namespace
@@ -144,7 +137,7 @@ class OpenBlasBackend final : public GemmBackend {
 std::string openblas_skip_reason(GemmDtype dtype) {
     const OpenBlas& ob = openblas();
     if (ob.lib.handle == nullptr) {
-        return fmt::format("{} not found: {}", kSoname, ob.lib.error);
+        return library_missing_reason(ob.lib);
     }
     switch (dtype) {
         case GemmDtype::f32:
