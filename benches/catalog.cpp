@@ -107,12 +107,14 @@ void add_stream_defs(const HostInfo& host, const CatalogOptions& options,
     }
 }
 
-/// A sample of a cache-resident sweep point should last >= ~100 us to be timeable with a steady
-/// clock. reps is sized from an upper bound of per-thread bandwidth (200 GB/s, above any current
-/// core's L1 bandwidth for these loops) so the bound holds on fast hosts; slower hosts just take
-/// longer per sample. This sizes the work only: throughput always comes from measured time.
-constexpr double kSweepMinSampleSeconds = 100e-6;
-constexpr double kSweepMaxBytesPerSecondPerThread = 200e9;
+/// A sample of a cache-resident sweep point should last >= ~1 ms: waking the pinned workers
+/// costs microseconds (tens in a VM), which at 100 us samples showed up as a median 35 % below the
+/// best for the 1-thread 32 KiB read. reps is sized from an upper bound of per-thread bandwidth
+/// (400 GB/s, above any current core's L1 bandwidth for these loops — 290 GB/s triad was seen on
+/// Zen 4) so the bound holds on fast hosts; slower hosts just take longer per sample. This sizes
+/// the work only: throughput always comes from measured time.
+constexpr double kSweepMinSampleSeconds = 1e-3;
+constexpr double kSweepMaxBytesPerSecondPerThread = 400e9;
 
 BenchmarkDef sweep_def(const HostInfo& host, StreamOp op, const Placement& placement,
                        std::uint64_t total_bytes) {
