@@ -345,11 +345,13 @@ TEST_CASE("full suite sweeps sum and triad from 4 KiB past 4x LLC", "[catalog][s
             CHECK(points.front()->bench_case.params.at("bytes") == "4096");
             CHECK(previous >= 4 * 32 * kMiB);
 
-            // Small points repeat the kernel to be timeable; the largest is one pass in DRAM.
+            // Small points repeat the kernel thousands of times so a sample lasts >= ~1 ms; the
+            // largest (DRAM) needs only a few passes.
             const auto* first = points.front();
             const auto* last = points.back();
-            CHECK(context(*first, "reps") > 100);
-            CHECK(context(*last, "reps") == 1);
+            CHECK(context(*first, "reps") > 1000);
+            CHECK(context(*last, "reps") <= 8);
+            CHECK(context(*last, "reps") < context(*first, "reps"));
             CHECK(context(*first, "level.L1d", 0) == 1);
             CHECK(context(*last, "level.DRAM", 0) == 1);
             CHECK(context(*first, "level.DRAM", 0) == 0);
