@@ -446,6 +446,21 @@ void merge_repetition(Measurement& acc, Measurement&& next) {
     }
 }
 
+/// "<name>.best" from the fastest sample and "<name>.median" from the typical one;
+/// `from_seconds` turns one sample's time into the metric. A zero time (empty stats, or a timer
+/// too coarse for the kernel) gives no value.
+template <typename FromSeconds>
+void add_best_and_median(std::vector<Metric>& out, const std::string& name,
+                         const SampleStats& stats, FromSeconds from_seconds,
+                         const std::string& unit, Direction direction) {
+    if (stats.min > 0) {
+        out.push_back({name + ".best", from_seconds(stats.min), unit, direction});
+    }
+    if (stats.median > 0) {
+        out.push_back({name + ".median", from_seconds(stats.median), unit, direction});
+    }
+}
+
 const Metric* find_named(const std::vector<Metric>& metrics, const std::string& name) {
     const auto it = std::find_if(metrics.begin(), metrics.end(),
                                  [&](const Metric& m) { return m.name == name; });
@@ -462,14 +477,10 @@ void add_peak_and_cycle_metrics(std::vector<Metric>& out, const WorkModel& work,
     const Metric* peak = find_named(context, "peak_estimate_ops_per_s");
     const double ops = work.flops > 0 ? work.flops : work.int_ops;
     if (peak != nullptr && peak->value > 0 && ops > 0) {
-        for (const auto& [suffix, seconds] :
-             {std::pair<const char*, double>{".best", stats.min}, {".median", stats.median}}) {
-            if (seconds > 0) {
-                out.push_back({std::string("percent_of_peak") + suffix,
-                               100.0 * ops / seconds / peak->value, "%",
-                               Direction::higher_is_better});
-            }
-        }
+        add_best_and_median(
+            out, "percent_of_peak", stats,
+            [&](double seconds) { return 100.0 * ops / seconds / peak->value; }, "%",
+            Direction::higher_is_better);
     }
     if (work.operations <= 0) {
         return;
@@ -480,14 +491,10 @@ void add_peak_and_cycle_metrics(std::vector<Metric>& out, const WorkModel& work,
     if (mhz <= 0) {
         return;  // no clock known: cycles are absent rather than guessed
     }
-    for (const auto& [suffix, seconds] :
-         {std::pair<const char*, double>{".best", stats.min}, {".median", stats.median}}) {
-        if (seconds > 0) {
-            out.push_back({std::string("latency_cycles") + suffix,
-                           seconds / work.operations * mhz * 1e6, "cycles",
-                           Direction::lower_is_better});
-        }
-    }
+    add_best_and_median(
+        out, "latency_cycles", stats,
+        [&](double seconds) { return seconds / work.operations * mhz * 1e6; }, "cycles",
+        Direction::lower_is_better);
     out.push_back({"latency_cycles.clock_mhz", mhz, "MHz", Direction::none});
     out.push_back(
         {"latency_cycles.clock_measured", use_measured ? 1.0 : 0.0, "flag", Direction::none});
@@ -670,35 +677,24 @@ std::vector<const BenchmarkDef*> select_benchmarks(const std::vector<BenchmarkDe
 
 std::vector<Metric> derived_metrics(const WorkModel& work, const SampleStats& stats) {
     std::vector<Metric> out;
-    const auto add_pair = [&](const std::string& name, double amount, double scale,
+    const auto add_rate = [&](const std::string& name, double amount, double scale,
                               const std::string& unit) {
-        if (amount <= 0) {
-            return;
-        }
-        // A zero time (empty stats, or a timer too coarse for the kernel) has no throughput.
-        if (stats.min > 0) {
-            out.push_back(
-                {name + ".best", amount / stats.min / scale, unit, Direction::higher_is_better});
-        }
-        if (stats.median > 0) {
-            out.push_back({name + ".median", amount / stats.median / scale, unit,
-                           Direction::higher_is_better});
+        if (amount > 0) {
+            add_best_and_median(
+                out, name, stats, [&](double seconds) { return amount / seconds / scale; }, unit,
+                Direction::higher_is_better);
         }
     };
-    add_pair("bandwidth_stream_gb_per_s", work.bytes_stream, 1e9, "GB/s");
-    add_pair("bandwidth_write_allocate_gb_per_s", work.bytes_write_allocate, 1e9, "GB/s");
-    add_pair("gflop_per_s", work.flops, 1e9, "GFLOP/s");
-    add_pair("gop_per_s", work.int_ops, 1e9, "GOP/s");
+    add_rate("bandwidth_stream_gb_per_s", work.bytes_stream, 1e9, "GB/s");
+    add_rate("bandwidth_write_allocate_gb_per_s", work.bytes_write_allocate, 1e9, "GB/s");
+    add_rate("gflop_per_s", work.flops, 1e9, "GFLOP/s");
+    add_rate("gop_per_s", work.int_ops, 1e9, "GOP/s");
     if (work.operations > 0) {
         // Latency: time per dependent operation, lower is better.
-        if (stats.min > 0) {
-            out.push_back({"latency_ns.best", stats.min / work.operations * 1e9, "ns",
-                           Direction::lower_is_better});
-        }
-        if (stats.median > 0) {
-            out.push_back({"latency_ns.median", stats.median / work.operations * 1e9, "ns",
-                           Direction::lower_is_better});
-        }
+        add_best_and_median(
+            out, "latency_ns", stats,
+            [&](double seconds) { return seconds / work.operations * 1e9; }, "ns",
+            Direction::lower_is_better);
     }
     return out;
 }

@@ -38,25 +38,43 @@ bool starts_with(const std::string& s, const std::string& prefix) {
     return s.rfind(prefix, 0) == 0;
 }
 
-/// Candidates grouped by (device, ceiling name), in first-seen order of the names.
-struct Group {
-    std::string unit;
-    Direction direction = Direction::none;
-    std::string what;                                     ///< e.g. "mem.sweep points labelled L2"
-    std::vector<std::pair<double, std::int64_t>> values;  ///< (value, result index)
+/// How a group of candidate points becomes one ceiling.
+enum class Rule {
+    max,     ///< the best point (bandwidth and GEMM plateaus: capability)
+    median,  ///< the median point (latency plateaus, robust to transition points)
+    /// The largest working set: DRAM ceilings, because the first points past the probed LLC can
+    /// still be partly cache-resident (a VM's vCPUs may span more L3 than the probe reports,
+    /// victim caches, prefetch), so a max or median over the level would overstate DRAM.
+    largest,
 };
 
+struct Point {
+    double value = 0;
+    std::int64_t index = -1;  ///< into the results
+    std::uint64_t bytes = 0;  ///< working set (Rule::largest)
+};
+
+/// Candidates of one (device, ceiling name).
+struct Group {
+    Rule rule = Rule::max;
+    std::string unit;
+    Direction direction = Direction::none;
+    std::string what;  ///< e.g. "mem.sweep points labelled L2"
+    std::vector<Point> points;
+};
+
+/// Groups in first-seen order of their names.
 class Groups {
   public:
-    Group& at(const std::string& device, const std::string& name, const std::string& unit,
-              Direction direction, const std::string& what) {
+    void add(const std::string& device, const std::string& name, Rule rule, const std::string& unit,
+             Direction direction, const std::string& what, Point p) {
         const auto key = std::make_pair(device, name);
         auto it = groups_.find(key);
         if (it == groups_.end()) {
             order_.push_back(key);
-            it = groups_.emplace(key, Group{unit, direction, what, {}}).first;
+            it = groups_.emplace(key, Group{rule, unit, direction, what, {}}).first;
         }
-        return it->second;
+        it->second.points.push_back(p);
     }
     const std::vector<std::pair<std::string, std::string>>& order() const { return order_; }
     const Group& get(const std::pair<std::string, std::string>& key) const {
@@ -68,63 +86,43 @@ class Groups {
     std::vector<std::pair<std::string, std::string>> order_;
 };
 
-Ceiling max_ceiling(const std::string& device, const std::string& name, const Group& g) {
-    const auto best = std::max_element(g.values.begin(), g.values.end());
-    Ceiling c{device, name, best->first, g.unit, g.direction, {}, best->second};
-    c.basis = g.values.size() == 1
-                  ? fmt::format("best of 1 {}", g.what)
-                  : fmt::format("max of {} {} (best per point)", g.values.size(), g.what);
-    return c;
-}
-
-Ceiling median_ceiling(const std::string& device, const std::string& name, const Group& g) {
-    std::vector<std::pair<double, std::int64_t>> v = g.values;
-    std::sort(v.begin(), v.end());
+Ceiling make_ceiling(const std::string& device, const std::string& name, const Group& g) {
+    std::vector<Point> v = g.points;
     const std::size_t n = v.size();
-    const double median = n % 2 == 1 ? v[n / 2].first : (v[n / 2 - 1].first + v[n / 2].first) / 2;
-    Ceiling c{device, name, median, g.unit, g.direction, {}, v[n / 2].second};
-    c.basis = fmt::format("median of {} {} (median per point)", n, g.what);
+    Ceiling c{device, name, 0, g.unit, g.direction, {}, -1};
+    switch (g.rule) {
+        case Rule::max: {
+            const auto best =
+                std::max_element(v.begin(), v.end(),
+                                 [](const Point& a, const Point& b) { return a.value < b.value; });
+            c.value = best->value;
+            c.source_index = best->index;
+            c.basis = n == 1 ? fmt::format("best of 1 {}", g.what)
+                             : fmt::format("max of {} {} (best per point)", n, g.what);
+            break;
+        }
+        case Rule::median: {
+            std::sort(v.begin(), v.end(), [](const Point& a, const Point& b) {
+                return a.value != b.value ? a.value < b.value : a.index < b.index;
+            });
+            c.value = n % 2 == 1 ? v[n / 2].value : (v[n / 2 - 1].value + v[n / 2].value) / 2;
+            c.source_index = v[n / 2].index;
+            c.basis = fmt::format("median of {} {} (median per point)", n, g.what);
+            break;
+        }
+        case Rule::largest: {
+            // The first point of the largest size wins a tie, as points arrive in run order.
+            const auto largest =
+                std::max_element(v.begin(), v.end(),
+                                 [](const Point& a, const Point& b) { return a.bytes < b.bytes; });
+            c.value = largest->value;
+            c.source_index = largest->index;
+            c.basis = fmt::format("largest {} ({} bytes)", g.what, largest->bytes);
+            break;
+        }
+    }
     return c;
 }
-
-/// DRAM ceilings come from the largest working set labelled DRAM: the first points past the
-/// probed LLC can still be partly cache-resident (a VM's vCPUs may span more L3 than the probe
-/// reports, victim caches, prefetch), so a max or median over the level would overstate DRAM.
-struct LargestPoint {
-    std::uint64_t bytes = 0;
-    double value = 0;
-    std::int64_t index = -1;
-    std::string unit;
-    Direction direction = Direction::none;
-    std::string what;
-};
-
-class LargestPoints {
-  public:
-    void offer(const std::string& device, const std::string& name, std::uint64_t bytes,
-               double value, std::int64_t index, const std::string& unit, Direction direction,
-               const std::string& what) {
-        const auto key = std::make_pair(device, name);
-        auto it = points_.find(key);
-        if (it == points_.end()) {
-            order_.push_back(key);
-            points_.emplace(key, LargestPoint{bytes, value, index, unit, direction, what});
-        } else if (bytes > it->second.bytes) {
-            it->second = LargestPoint{bytes, value, index, unit, direction, what};
-        }
-    }
-    void append_to(std::vector<Ceiling>& out) const {
-        for (const auto& key : order_) {
-            const LargestPoint& p = points_.at(key);
-            out.push_back({key.first, key.second, p.value, p.unit, p.direction,
-                           fmt::format("largest {} ({} bytes)", p.what, p.bytes), p.index});
-        }
-    }
-
-  private:
-    std::map<std::pair<std::string, std::string>, LargestPoint> points_;
-    std::vector<std::pair<std::string, std::string>> order_;
-};
 
 std::uint64_t bytes_param(const Result& r) {
     const std::string s = param_or(r, "bytes", "");
@@ -137,9 +135,7 @@ std::uint64_t bytes_param(const Result& r) {
 }  // namespace
 
 std::vector<Ceiling> derive_ceilings(const std::vector<Result>& results) {
-    Groups max_groups;
-    Groups median_groups;
-    LargestPoints dram_points;
+    Groups groups;
 
     for (std::size_t i = 0; i < results.size(); ++i) {
         const Result& r = results[i];
@@ -159,15 +155,12 @@ std::vector<Ceiling> derive_ceilings(const std::vector<Result>& results) {
             const std::string placement = param_or(r, "placement", "?");
             const std::string name =
                 fmt::format("mem.bandwidth.{}.{}.{}", kernel, level, placement);
-            if (level == "DRAM") {
-                dram_points.offer(r.device, name, bytes_param(r), *bw, index, "GB/s",
-                                  Direction::higher_is_better, "mem.sweep point labelled DRAM");
-                continue;
-            }
-            max_groups
-                .at(r.device, name, "GB/s", Direction::higher_is_better,
-                    fmt::format("mem.sweep points labelled {}", level))
-                .values.emplace_back(*bw, index);
+            const bool dram = level == "DRAM";
+            groups.add(r.device, name, dram ? Rule::largest : Rule::max, "GB/s",
+                       Direction::higher_is_better,
+                       dram ? "mem.sweep point labelled DRAM"
+                            : fmt::format("mem.sweep points labelled {}", level),
+                       {*bw, index, bytes_param(r)});
         } else if (starts_with(bench, "stream.") && param_or(r, "size", "") == "dram") {
             const auto bw = metric_value(r, "bandwidth_stream_gb_per_s.best");
             if (!bw) {
@@ -180,9 +173,8 @@ std::vector<Ceiling> derive_ceilings(const std::vector<Result>& results) {
                     ? fmt::format("mem.bandwidth.dram.{}.{}", op, param_or(r, "placement", "?"))
                     : fmt::format("mem.bandwidth.dram.{}.{}.{}", op, stores->second,
                                   param_or(r, "placement", "?"));
-            max_groups
-                .at(r.device, name, "GB/s", Direction::higher_is_better, "DRAM-sized STREAM result")
-                .values.emplace_back(*bw, index);
+            groups.add(r.device, name, Rule::max, "GB/s", Direction::higher_is_better,
+                       "DRAM-sized STREAM result", {*bw, index, 0});
         } else if (bench == "mem.latency") {
             const std::string level = level_of(r);
             const auto ns = metric_value(r, "latency_ns.median");
@@ -191,15 +183,12 @@ std::vector<Ceiling> derive_ceilings(const std::vector<Result>& results) {
             }
             const std::string name =
                 fmt::format("mem.latency.{}.{}", level, param_or(r, "pages", "default"));
-            if (level == "DRAM") {
-                dram_points.offer(r.device, name, bytes_param(r), *ns, index, "ns",
-                                  Direction::lower_is_better, "mem.latency point labelled DRAM");
-                continue;
-            }
-            median_groups
-                .at(r.device, name, "ns", Direction::lower_is_better,
-                    fmt::format("mem.latency points labelled {}", level))
-                .values.emplace_back(*ns, index);
+            const bool dram = level == "DRAM";
+            groups.add(r.device, name, dram ? Rule::largest : Rule::median, "ns",
+                       Direction::lower_is_better,
+                       dram ? "mem.latency point labelled DRAM"
+                            : fmt::format("mem.latency points labelled {}", level),
+                       {*ns, index, bytes_param(r)});
         } else if (starts_with(bench, "gemm")) {
             const std::string dtype = param_or(r, "dtype", "");
             auto rate = metric_value(r, "gflop_per_s.best");
@@ -211,31 +200,32 @@ std::vector<Ceiling> derive_ceilings(const std::vector<Result>& results) {
             if (dtype.empty() || !rate) {
                 continue;
             }
-            max_groups
-                .at(r.device, fmt::format("gemm.{}.{}", dtype, r.backend), unit,
-                    Direction::higher_is_better, fmt::format("{} GEMM shapes", r.backend))
-                .values.emplace_back(*rate, index);
-            Group& any = max_groups.at(r.device, fmt::format("gemm.{}", dtype), unit,
-                                       Direction::higher_is_better, "GEMM shapes, all backends");
-            any.values.emplace_back(*rate, index);
+            groups.add(r.device, fmt::format("gemm.{}.{}", dtype, r.backend), Rule::max, unit,
+                       Direction::higher_is_better, fmt::format("{} GEMM shapes", r.backend),
+                       {*rate, index, 0});
+            groups.add(r.device, fmt::format("gemm.{}", dtype), Rule::max, unit,
+                       Direction::higher_is_better, "GEMM shapes, all backends", {*rate, index, 0});
         }
     }
 
+    // Bandwidth and GEMM ceilings first, then latency plateaus, then the DRAM points.
     std::vector<Ceiling> out;
-    for (const auto& key : max_groups.order()) {
-        Ceiling c = max_ceiling(key.first, key.second, max_groups.get(key));
-        const bool all_backends = starts_with(key.second, "gemm.") &&
-                                  std::count(key.second.begin(), key.second.end(), '.') == 1;
-        if (all_backends) {
-            const Result& winner = results[static_cast<std::size_t>(c.source_index)];
-            c.basis += fmt::format("; best backend: {}", winner.backend);
+    for (const Rule rule : {Rule::max, Rule::median, Rule::largest}) {
+        for (const auto& key : groups.order()) {
+            const Group& g = groups.get(key);
+            if (g.rule != rule) {
+                continue;
+            }
+            Ceiling c = make_ceiling(key.first, key.second, g);
+            const bool all_backends = starts_with(key.second, "gemm.") &&
+                                      std::count(key.second.begin(), key.second.end(), '.') == 1;
+            if (all_backends) {
+                const Result& winner = results[static_cast<std::size_t>(c.source_index)];
+                c.basis += fmt::format("; best backend: {}", winner.backend);
+            }
+            out.push_back(std::move(c));
         }
-        out.push_back(std::move(c));
     }
-    for (const auto& key : median_groups.order()) {
-        out.push_back(median_ceiling(key.first, key.second, median_groups.get(key)));
-    }
-    dram_points.append_to(out);
     return out;
 }
 

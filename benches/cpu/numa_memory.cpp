@@ -22,27 +22,30 @@ struct BitmapDeleter {
 };
 using BitmapPtr = std::unique_ptr<hwloc_bitmap_s, BitmapDeleter>;
 
-/// The live topology of this process (loaded per call: binding happens in prepare(), not in a
-/// timed loop, and a fresh load sees nodes that came online since start).
-TopologyPtr load_topology() {
-    hwloc_topology_t raw = nullptr;
-    if (hwloc_topology_init(&raw) != 0) {
-        throw Error("hwloc: cannot initialise a topology");
-    }
-    TopologyPtr topology(raw);
-    if (hwloc_topology_load(raw) != 0) {
-        throw Error("hwloc: cannot load this host's topology");
-    }
-    return topology;
+/// This process's topology, loaded once: bind and placement checks happen in prepare() and
+/// verify() of every NUMA-bound kernel (six page checks per STREAM verify), and a load costs
+/// milliseconds. hwloc allows concurrent read-only use of a loaded topology.
+hwloc_topology_t process_topology() {
+    static const TopologyPtr topology = [] {
+        hwloc_topology_t raw = nullptr;
+        if (hwloc_topology_init(&raw) != 0) {
+            throw Error("hwloc: cannot initialise a topology");
+        }
+        TopologyPtr loaded(raw);
+        if (hwloc_topology_load(raw) != 0) {
+            throw Error("hwloc: cannot load this host's topology");
+        }
+        return loaded;
+    }();
+    return topology.get();
 }
 
 }  // namespace
 
 void bind_memory_to_numa_node(void* data, std::size_t bytes, unsigned node_os_index) {
-    const TopologyPtr topology = load_topology();
+    hwloc_topology_t topology = process_topology();
     hwloc_obj_t node = nullptr;
-    while ((node = hwloc_get_next_obj_by_type(topology.get(), HWLOC_OBJ_NUMANODE, node)) !=
-           nullptr) {
+    while ((node = hwloc_get_next_obj_by_type(topology, HWLOC_OBJ_NUMANODE, node)) != nullptr) {
         if (node->os_index == node_os_index) {
             break;
         }
@@ -51,8 +54,8 @@ void bind_memory_to_numa_node(void* data, std::size_t bytes, unsigned node_os_in
         throw Error(fmt::format("cannot bind memory to NUMA node {}: no such node", node_os_index));
     }
     const int flags = HWLOC_MEMBIND_BYNODESET | HWLOC_MEMBIND_STRICT | HWLOC_MEMBIND_MIGRATE;
-    if (hwloc_set_area_membind(topology.get(), data, bytes, node->nodeset, HWLOC_MEMBIND_BIND,
-                               flags) != 0) {
+    if (hwloc_set_area_membind(topology, data, bytes, node->nodeset, HWLOC_MEMBIND_BIND, flags) !=
+        0) {
         const int err = errno;
         throw Error(fmt::format("cannot bind {} bytes to NUMA node {}: {}", bytes, node_os_index,
                                 std::strerror(err)));
@@ -60,14 +63,14 @@ void bind_memory_to_numa_node(void* data, std::size_t bytes, unsigned node_os_in
 }
 
 std::optional<unsigned> numa_node_of_page(const void* address) {
-    const TopologyPtr topology = load_topology();
+    hwloc_topology_t topology = process_topology();
     const BitmapPtr nodeset(hwloc_bitmap_alloc());
     if (!nodeset) {
         return std::nullopt;
     }
     // One byte: the page holding `address`. HWLOC_MEMBIND_BYNODESET: the result is a nodeset.
-    if (hwloc_get_area_memlocation(topology.get(), address, 1, nodeset.get(),
-                                   HWLOC_MEMBIND_BYNODESET) != 0) {
+    if (hwloc_get_area_memlocation(topology, address, 1, nodeset.get(), HWLOC_MEMBIND_BYNODESET) !=
+        0) {
         return std::nullopt;
     }
     const int first = hwloc_bitmap_first(nodeset.get());
