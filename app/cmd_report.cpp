@@ -31,7 +31,13 @@ Action add_report_command(CLI::App& app) {
     cmd->add_option("--host", o->host, "Only runs of this hostname");
     cmd->add_option("--tag", o->tag, "Only runs with this tag");
     cmd->add_option("--last", o->last, "Only the newest N runs");
-    return [o]() {
+    // `assay report compare ...` is a subcommand of report with its own options.
+    const Action compare = add_report_compare_command(*cmd);
+    CLI::App* compare_cmd = cmd->get_subcommand("compare");
+    return [o, compare, compare_cmd]() -> int {
+        if (compare_cmd->parsed()) {
+            return compare();
+        }
         const ReportFormat format = report_format_from_string(o->format);
         const Store store = Store::open(o->db, OpenMode::read_only);
         RunFilter filter;

@@ -1,6 +1,7 @@
 // assay run: probe -> build the catalog from the probe -> measure -> store, one result at a time.
 #include <unistd.h>
 
+#include <algorithm>
 #include <iostream>
 #include <optional>
 #include <random>
@@ -138,8 +139,9 @@ int run(const RunOpts& o, const std::string& command_line) {
     const HostInfo host = probe_host({});
     CatalogOptions catalog_options;
     catalog_options.max_working_set_bytes = o.max_working_set_bytes;
-    const auto defs = suite_selection(build_catalog(host, catalog_options), o.suite);
-    const auto selected = select_benchmarks(defs, o.filter);
+    const auto catalog = build_catalog(host, catalog_options);
+    const auto suite_defs = suite_selection(catalog, o.suite);
+    const auto selected = select_benchmarks(suite_defs, o.filter);
     if (selected.empty()) {
         throw UsageError(
             fmt::format("no benchmark matches --filter '{}' in suite '{}' (see assay list)",
@@ -148,6 +150,21 @@ int run(const RunOpts& o, const std::string& command_line) {
 
     store.mark_dead_runs_incomplete(host.identity.hostname);
     const std::int64_t hw_config_id = store.record_host(host);
+    // Ceilings this host already has (from earlier runs); a selection judged against a ceiling
+    // the host has never measured measures it first, in this run.
+    std::vector<Ceiling> known_ceilings;
+    for (const StoredCeiling& sc : store.latest_ceilings(hw_config_id)) {
+        known_ceilings.push_back(sc.ceiling);
+    }
+    std::vector<BenchmarkDef> defs;
+    for (const BenchmarkDef* d : ceiling_dependencies(catalog, selected, known_ceilings)) {
+        progress(fmt::format("also measuring {} (a ceiling the selection is judged against)",
+                             d->full_name()));
+        defs.push_back(*d);
+    }
+    for (const BenchmarkDef* d : selected) {
+        defs.push_back(*d);
+    }
     RunInfo info;
     info.uuid = make_uuid_v4();
     info.started_at = utc_now_iso8601();
@@ -170,7 +187,7 @@ int run(const RunOpts& o, const std::string& command_line) {
     }
     const std::int64_t run_id = store.begin_run(hw_config_id, info);
     progress(fmt::format("run {} ({}) started: {} benchmark(s), results into {}", run_id, info.uuid,
-                         selected.size(), o.db));
+                         defs.size(), o.db));
 
     install_interrupt_handlers();
     HarnessOptions ho;
@@ -179,7 +196,7 @@ int run(const RunOpts& o, const std::string& command_line) {
     ho.repetitions = o.repetitions;
     ho.interleave = o.interleave;
     ho.shuffle_seed = shuffle_seed;
-    ho.filter_regex = o.filter;
+    ho.filter_regex = "";  // `defs` is the selection (plus the ceilings it needs)
     ho.stop_requested = [] { return interrupt_signal() != 0; };
     if (show_progress) {
         ho.progress = progress;
@@ -224,6 +241,23 @@ int run(const RunOpts& o, const std::string& command_line) {
     const std::vector<Ceiling> ceilings = derive_ceilings(results);
     if (!ceilings.empty()) {
         store.add_ceilings(run_id, ceilings, result_ids);
+    }
+    // Results judged against a ceiling (attention vs GEMM and DRAM bandwidth) get their
+    // fraction of it: this run's ceiling when it measured one, else the host's latest stored.
+    std::vector<Ceiling> reference = ceilings;
+    for (const Ceiling& c : known_ceilings) {
+        const bool measured_now = std::any_of(reference.begin(), reference.end(), [&](auto& x) {
+            return x.device == c.device && x.name == c.name;
+        });
+        if (!measured_now) {
+            reference.push_back(c);
+        }
+    }
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        const auto fractions = ceiling_fraction_metrics(results[i], reference);
+        if (!fractions.empty() && result_ids[i] > 0) {
+            store.add_metrics(result_ids[i], fractions);
+        }
     }
 
     const int sig = interrupt_signal();

@@ -13,5 +13,12 @@ Action add_probe_command(CLI::App& app);
 Action add_list_command(CLI::App& app);
 Action add_run_command(CLI::App& app, int argc, char** argv);
 Action add_report_command(CLI::App& app);
+/// `assay report compare`, registered on the report command.
+Action add_report_compare_command(CLI::App& report);
+Action add_regress_command(CLI::App& app);
+Action add_qualify_command(CLI::App& app);
+Action add_fleet_command(CLI::App& app);
+Action add_ingest_command(CLI::App& app);
+Action add_export_command(CLI::App& app);
 
 }  // namespace assay::cli

@@ -38,11 +38,18 @@ int main(int argc, char** argv) {
     actions["list"] = add_list_command(app);
     actions["run"] = add_run_command(app, argc, argv);
     actions["report"] = add_report_command(app);
+    actions["regress"] = add_regress_command(app);
+    actions["qualify"] = add_qualify_command(app);
+    actions["fleet"] = add_fleet_command(app);
+    actions["ingest"] = add_ingest_command(app);
+    actions["export"] = add_export_command(app);
 
     // CLI11 would say "A subcommand is required" for a mistyped one; name the culprit instead.
     if (argc > 1 && argv[1][0] != '-' && !actions.count(argv[1])) {
         std::cerr << "assay: error: unknown subcommand '" << argv[1]
-                  << "' (expected probe, list, run or report; see assay --help)\n";
+                  << "' (expected probe, list, run, report, regress, qualify, fleet, ingest or "
+                     "export; see "
+                     "assay --help)\n";
         return kUsage;
     }
 

@@ -9,12 +9,14 @@
 #include <utility>
 
 #include "benches/catalog_support.hpp"
+#include "benches/cpu/attention/attention_defs.hpp"
 #include "benches/cpu/gemm/gemm_defs.hpp"
 #include "benches/cpu/latency_defs.hpp"
 #include "benches/cpu/placement.hpp"
 #include "benches/cpu/stream_kernels.hpp"
 #include "benches/cpu/stream_triad.hpp"
 #include "benches/cpu/topology_defs.hpp"
+#include "benches/cuda/attention_cuda_defs.hpp"
 #include "benches/cuda/cuda_memory_defs.hpp"
 #include "benches/cuda/gemm_cuda_defs.hpp"
 #if ASSAY_HAVE_CUDA
@@ -249,6 +251,8 @@ std::vector<BenchmarkDef> build_catalog(const HostInfo& host, const CatalogOptio
     // GEMM: CPU libraries, then cuBLASLt.
     add_gemm_cpu_defs(host, options, defs);
     add_gemm_cuda_defs(host, options, defs);
+    add_attention_cpu_defs(host, options, defs);
+    add_attention_cuda_defs(host, options, defs);
     return defs;
 }
 

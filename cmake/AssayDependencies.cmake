@@ -11,3 +11,9 @@ pkg_check_modules(PAPI REQUIRED IMPORTED_TARGET papi)
 if(ASSAY_BUILD_TESTS)
   find_package(Catch2 2 REQUIRED)
 endif()
+# toml++ (libtomlplusplus-dev): header-only TOML for specs and price tables. Found by its header,
+# not its arch-specific CMake package, so the aarch64 cross-build uses the same (arch-independent)
+# headers.
+find_path(ASSAY_TOMLPP_INCLUDE_DIR toml++/toml.h REQUIRED)
+add_library(assay_tomlplusplus INTERFACE)
+target_include_directories(assay_tomlplusplus SYSTEM INTERFACE "${ASSAY_TOMLPP_INCLUDE_DIR}")

@@ -175,6 +175,16 @@ std::vector<Ceiling> derive_ceilings(const std::vector<Result>& results) {
                                   param_or(r, "placement", "?"));
             groups.add(r.device, name, Rule::max, "GB/s", Direction::higher_is_better,
                        "DRAM-sized STREAM result", {*bw, index, 0});
+        } else if (bench == "gpu.mem" && param_or(r, "size", "") == "dram") {
+            // Device memory (HBM/GDDR) kernels: the GPU's DRAM bandwidth per op.
+            const auto bw = metric_value(r, "bandwidth_stream_gb_per_s.best");
+            if (!bw) {
+                continue;
+            }
+            groups.add(r.device,
+                       fmt::format("mem.bandwidth.dram.{}.device", param_or(r, "op", "?")),
+                       Rule::max, "GB/s", Direction::higher_is_better, "gpu.mem DRAM-sized result",
+                       {*bw, index, 0});
         } else if (bench == "mem.latency") {
             const std::string level = level_of(r);
             const auto ns = metric_value(r, "latency_ns.median");
@@ -227,6 +237,79 @@ std::vector<Ceiling> derive_ceilings(const std::vector<Result>& results) {
         }
     }
     return out;
+}
+
+}  // namespace assay
+
+namespace assay {
+
+namespace {
+
+const Ceiling* find_ceiling(const std::vector<Ceiling>& ceilings, const std::string& device,
+                            const std::string& name) {
+    for (const Ceiling& c : ceilings) {
+        if (c.device == device && c.name == name && std::isfinite(c.value) && c.value > 0) {
+            return &c;
+        }
+    }
+    return nullptr;
+}
+
+}  // namespace
+
+const Ceiling* bounding_ceiling(const Result& result, const std::vector<Ceiling>& ceilings) {
+    const std::string& bench = result.bench_case.benchmark;
+    if (bench == "attention.prefill") {
+        const std::string dtype = param_or(result, "dtype", "");
+        return dtype.empty() ? nullptr
+                             : find_ceiling(ceilings, result.device, fmt::format("gemm.{}", dtype));
+    }
+    if (bench == "attention.decode") {
+        // Attention cases carry no placement param (so CPU and GPU rows line up): a GPU result
+        // is judged against its device memory, a CPU one against the DRAM bandwidth of the
+        // placement its context metric "placement.<label>" names (all cores when absent).
+        const bool gpu = result.device.rfind("cuda", 0) == 0;
+        std::string placement = param_or(result, "placement", "");
+        for (const Metric& m : result.metrics) {
+            if (placement.empty() && m.name.rfind("placement.", 0) == 0 && m.value != 0) {
+                placement = m.name.substr(10);
+            }
+        }
+        if (placement.empty()) {
+            placement = gpu ? "device" : "all_cores";
+        }
+        if (placement == "device") {
+            return find_ceiling(ceilings, result.device, "mem.bandwidth.dram.read.device");
+        }
+        const Ceiling* c = find_ceiling(ceilings, result.device,
+                                        fmt::format("mem.bandwidth.dram.sum.{}", placement));
+        return c != nullptr ? c
+                            : find_ceiling(ceilings, result.device,
+                                           fmt::format("mem.bandwidth.read.DRAM.{}", placement));
+    }
+    return nullptr;
+}
+
+std::vector<Metric> ceiling_fraction_metrics(const Result& result,
+                                             const std::vector<Ceiling>& ceilings) {
+    const Ceiling* ceiling = bounding_ceiling(result, ceilings);
+    if (ceiling == nullptr) {
+        return {};
+    }
+    // The throughput in the ceiling's own unit: GFLOP/s for GEMM ceilings, GB/s for bandwidth.
+    const std::string base = ceiling->unit == "GB/s" ? "bandwidth_stream_gb_per_s" : "gflop_per_s";
+    const auto best = metric_value(result, base + ".best");
+    const auto median = metric_value(result, base + ".median");
+    if (!best || !median) {
+        return {};
+    }
+    return {
+        Metric{"percent_of_ceiling.best", 100.0 * *best / ceiling->value, "%",
+               Direction::higher_is_better},
+        Metric{"percent_of_ceiling.median", 100.0 * *median / ceiling->value, "%",
+               Direction::higher_is_better},
+        Metric{"ceiling." + ceiling->name, ceiling->value, ceiling->unit, Direction::none},
+    };
 }
 
 }  // namespace assay

@@ -39,6 +39,22 @@ struct Ceiling {
 /// Results are per device: a ceiling never mixes devices.
 std::vector<Ceiling> derive_ceilings(const std::vector<Result>& results);
 
+/// The ceiling a result's family is bounded by, on the result's device, chosen from
+/// `ceilings` (this run's, else the host's latest stored ones), or nullptr:
+/// - attention.prefill (dtype X): the GEMM ceiling "gemm.<X>" — the same dtype's best GEMM;
+/// - attention.decode: read bandwidth from DRAM: "mem.bandwidth.dram.sum.<placement>" (STREAM
+///   sum = read-only), else "mem.bandwidth.read.DRAM.<placement>" (the sweep's DRAM point);
+///   on a GPU (placement "device") "mem.bandwidth.dram.read.device".
+/// Other families have no ceiling relation yet.
+const Ceiling* bounding_ceiling(const Result& result, const std::vector<Ceiling>& ceilings);
+
+/// "percent_of_ceiling.best" / ".median" (the result's throughput — gflop_per_s for
+/// compute-bound prefill, bandwidth_stream_gb_per_s for memory-bound decode — over the
+/// bounding ceiling's value) and "ceiling.<name>" (the ceiling's value and unit, so the
+/// reference stays with the figure). Empty when there is no bounding ceiling or no throughput.
+std::vector<Metric> ceiling_fraction_metrics(const Result& result,
+                                             const std::vector<Ceiling>& ceilings);
+
 }  // namespace assay
 
 namespace assay {

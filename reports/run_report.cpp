@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "reports/attention_section.hpp"
 #include "reports/family_sections.hpp"
 
 namespace assay {
@@ -318,6 +319,7 @@ std::string render_markdown(const std::vector<RunWithResults>& runs, const Repor
             }
             out += render_ceilings_section(rw->ceilings);
             out += render_family_sections(rw->results);
+            out += render_attention_section(rw->results);
             out += render_conditions(r);
             out += render_details(rw->results);
         }

@@ -569,6 +569,69 @@ std::vector<StoredCeiling> Store::ceilings_for_run(std::int64_t run_id) const {
     return out;
 }
 
+std::vector<StoredCeiling> Store::latest_ceilings(std::int64_t hw_config_id,
+                                                  std::int64_t exclude_run_id) const {
+    auto& db = impl_->db;
+    const std::string what =
+        fmt::format("reading the latest ceilings of hw_config {}", hw_config_id);
+    // Newest = the run started last (ISO-8601 text sorts by time), then the highest run id.
+    sqlite::Statement st(
+        db,
+        "SELECT c.run_id, c.device, c.name, c.value, c.unit, c.direction, c.basis, "
+        "c.source_result_id FROM ceiling c JOIN run r ON r.id = c.run_id "
+        "WHERE r.hw_config_id = ?1 AND r.id != ?2 "
+        "ORDER BY c.device, c.name, r.started_at DESC, r.id DESC",
+        what);
+    st.bind(1, hw_config_id).bind(2, exclude_run_id);
+    std::vector<StoredCeiling> out;
+    while (st.step()) {
+        StoredCeiling sc;
+        sc.run_id = st.get_int64(0);
+        sc.ceiling.device = st.get_text(1);
+        sc.ceiling.name = st.get_text(2);
+        if (!out.empty() && out.back().ceiling.device == sc.ceiling.device &&
+            out.back().ceiling.name == sc.ceiling.name) {
+            continue;  // an older value of the same ceiling
+        }
+        sc.ceiling.value =
+            st.is_null(3) ? std::numeric_limits<double>::quiet_NaN() : st.get_double(3);
+        sc.ceiling.unit = st.get_text(4);
+        sc.ceiling.direction = direction_from_string(st.get_text(5));
+        sc.ceiling.basis = st.get_text(6);
+        sc.source_result_id = st.is_null(7) ? 0 : st.get_int64(7);
+        out.push_back(std::move(sc));
+    }
+    return out;
+}
+
+void Store::add_metrics(std::int64_t result_id, const std::vector<Metric>& metrics) {
+    auto& db = impl_->db;
+    const std::string what = fmt::format("adding metrics to result {}", result_id);
+    sqlite::Transaction tx(db);
+    sqlite::Statement insert(db,
+                             "INSERT OR REPLACE INTO metric (result_id, name, value, unit, "
+                             "direction) VALUES (?1, ?2, ?3, ?4, ?5)",
+                             what);
+    for (const Metric& m : metrics) {
+        insert.bind(1, result_id).bind(2, m.name);
+        if (std::isnan(m.value)) {
+            insert.bind_null(3);
+        } else {
+            insert.bind(3, m.value);
+        }
+        insert.bind(4, m.unit).bind(5, to_string(m.direction)).run();
+        insert.reset();
+    }
+    tx.commit();
+}
+
+sqlite::Database& Store::database() {
+    return impl_->db;
+}
+const sqlite::Database& Store::database() const {
+    return impl_->db;
+}
+
 void Store::finish_run(std::int64_t run_id, RunStatus status, const std::string& note) {
     auto& db = impl_->db;
     const std::string what = fmt::format("finishing run {}", run_id);

@@ -15,6 +15,10 @@
 
 namespace assay {
 
+namespace sqlite {
+class Database;
+}
+
 enum class OpenMode {
     /// The file must exist and be an Assay store at exactly kSchemaVersion; nothing is
     /// written and nothing is migrated (an older store must be opened read-write once first).
@@ -45,7 +49,7 @@ struct RunFilter {
 class Store {
   public:
     /// The schema version this build writes.
-    static constexpr int kSchemaVersion = 2;
+    static constexpr int kSchemaVersion = 4;
     /// PRAGMA application_id of every Assay store: "ASSY".
     static constexpr std::int32_t kApplicationId = 0x41535359;
 
@@ -75,6 +79,14 @@ class Store {
     void add_ceilings(std::int64_t run_id, const std::vector<Ceiling>& ceilings,
                       const std::vector<std::int64_t>& result_ids);
     std::vector<StoredCeiling> ceilings_for_run(std::int64_t run_id) const;
+    /// The newest stored value of every ceiling (device, name) measured on `hw_config_id` by a
+    /// run other than `exclude_run_id` (0 = none excluded): a run that did not measure a
+    /// ceiling itself can still be related to the host's last measured one.
+    std::vector<StoredCeiling> latest_ceilings(std::int64_t hw_config_id,
+                                               std::int64_t exclude_run_id = 0) const;
+    /// Adds metrics to a stored result (a name already present is replaced), in one
+    /// transaction: figures derived after the run, e.g. the fraction of a ceiling.
+    void add_metrics(std::int64_t result_id, const std::vector<Metric>& metrics);
     /// Marks the run complete or incomplete (with a note, e.g. "interrupted by SIGINT").
     void finish_run(std::int64_t run_id, RunStatus status, const std::string& note = {});
     /// Adds or replaces entries of the run's environment (e.g. counter availability learnt
@@ -88,6 +100,11 @@ class Store {
     std::vector<StoredRun> list_runs(const RunFilter& filter = {}) const;
     std::vector<StoredResult> results_for_run(std::int64_t run_id) const;
     std::vector<StoredHost> hosts() const;
+
+    /// The connection, for the store module's own extensions (history, merge); sqlite.hpp is
+    /// private to the store module, so nothing outside it can use this.
+    sqlite::Database& database();
+    const sqlite::Database& database() const;
 
   private:
     struct Impl;

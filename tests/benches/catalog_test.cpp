@@ -244,6 +244,7 @@ TEST_CASE("quick suite: triad regular and nt and sum on all cores, one latency, 
     std::set<std::string> quick_stream;
     std::size_t quick_latency = 0;
     std::size_t quick_gemm = 0;
+    std::size_t quick_attention = 0;
     std::size_t quick_cpu = 0;
     for (const auto& d : defs) {
         const bool in_quick =
@@ -259,6 +260,8 @@ TEST_CASE("quick suite: triad regular and nt and sum on all cores, one latency, 
             ++quick_latency;
         } else if (b.rfind("gemm", 0) == 0) {
             ++quick_gemm;
+        } else if (b.rfind("attention.", 0) == 0) {
+            ++quick_attention;
         }
     }
     CHECK(quick_stream == std::set<std::string>{
@@ -269,7 +272,9 @@ TEST_CASE("quick suite: triad regular and nt and sum on all cores, one latency, 
     CHECK(quick_latency == 1);  // DRAM latency, THP
     CHECK(quick_gemm >= 1);     // one small fp32 GEMM per CPU backend
     CHECK(quick_gemm <= 3);
-    CHECK(quick_cpu == quick_stream.size() + quick_latency + quick_gemm);
+    CHECK(quick_attention >= 1);  // fused prefill and decode, a few seconds in all
+    CHECK(quick_attention <= 3);
+    CHECK(quick_cpu == quick_stream.size() + quick_latency + quick_gemm + quick_attention);
 }
 
 TEST_CASE("full suite: every STREAM kernel x stores x placement", "[catalog][stream]") {

@@ -132,3 +132,81 @@ TEST_CASE("ceilings: nothing verified, nothing derived", "[ceiling]") {
     CHECK(derive_ceilings({skipped}).empty());
     CHECK(derive_ceilings({}).empty());
 }
+
+TEST_CASE("ceilings: GPU device memory gives a DRAM bandwidth ceiling per op", "[ceiling]") {
+    const std::vector<Result> results = {
+        ok_result("gpu.mem", {{"op", "read"}, {"size", "dram"}, {"dtype", "f64"}},
+                  {m("bandwidth_stream_gb_per_s.best", 3000.0, "GB/s")}, "cuda:0", "cuda"),
+        ok_result("gpu.mem", {{"op", "copy"}, {"size", "dram"}, {"dtype", "f64"}},
+                  {m("bandwidth_stream_gb_per_s.best", 2800.0, "GB/s")}, "cuda:0", "cuda"),
+    };
+    const auto c = by_name(derive_ceilings(results));
+    REQUIRE(c.count("cuda:0/mem.bandwidth.dram.read.device"));
+    CHECK(c.at("cuda:0/mem.bandwidth.dram.read.device").value == 3000.0);
+    CHECK(c.at("cuda:0/mem.bandwidth.dram.copy.device").value == 2800.0);
+}
+
+TEST_CASE("ceiling fractions: attention prefill against the GEMM ceiling of its dtype",
+          "[ceiling]") {
+    const std::vector<Ceiling> ceilings = {
+        {"cpu", "gemm.f32", 200.0, "GFLOP/s", Direction::higher_is_better, "", -1},
+        {"cpu", "gemm.bf16", 400.0, "GFLOP/s", Direction::higher_is_better, "", -1},
+        {"cuda:0", "gemm.f32", 50000.0, "GFLOP/s", Direction::higher_is_better, "", -1},
+    };
+    const Result prefill = ok_result(
+        "attention.prefill", {{"dtype", "f32"}, {"placement", "all_cores"}},
+        {m("gflop_per_s.best", 120.0, "GFLOP/s"), m("gflop_per_s.median", 100.0, "GFLOP/s")});
+    const auto metrics = ceiling_fraction_metrics(prefill, ceilings);
+    REQUIRE(metrics.size() == 3);
+    CHECK(metrics[0].name == "percent_of_ceiling.best");
+    CHECK(metrics[0].value == Approx(60.0));
+    CHECK(metrics[1].value == Approx(50.0));
+    CHECK(metrics[2].name == "ceiling.gemm.f32");
+    CHECK(metrics[2].value == 200.0);
+
+    // Another dtype, another device, or no throughput: no fraction.
+    Result bf16 = prefill;
+    bf16.bench_case.params["dtype"] = "f16";
+    CHECK(ceiling_fraction_metrics(bf16, ceilings).empty());
+    Result no_rate = prefill;
+    no_rate.metrics.clear();
+    CHECK(ceiling_fraction_metrics(no_rate, ceilings).empty());
+    CHECK(bounding_ceiling(ok_result("stream.triad", {}, {}), ceilings) == nullptr);
+}
+
+TEST_CASE("ceiling fractions: attention decode against DRAM read bandwidth", "[ceiling]") {
+    const std::vector<Ceiling> sweep_only = {
+        {"cpu", "mem.bandwidth.read.DRAM.all_cores", 40.0, "GB/s", Direction::higher_is_better, "",
+         -1},
+    };
+    std::vector<Ceiling> both = sweep_only;
+    both.push_back({"cpu", "mem.bandwidth.dram.sum.all_cores", 36.0, "GB/s",
+                    Direction::higher_is_better, "", -1});
+    both.push_back({"cuda:0", "mem.bandwidth.dram.read.device", 3000.0, "GB/s",
+                    Direction::higher_is_better, "", -1});
+    const Result decode = ok_result("attention.decode", {{"placement", "all_cores"}},
+                                    {m("bandwidth_stream_gb_per_s.best", 30.0, "GB/s"),
+                                     m("bandwidth_stream_gb_per_s.median", 27.0, "GB/s")});
+    // The STREAM sum (read-only) ceiling is preferred; the sweep's DRAM point is the fallback.
+    REQUIRE(bounding_ceiling(decode, both) != nullptr);
+    CHECK(bounding_ceiling(decode, both)->name == "mem.bandwidth.dram.sum.all_cores");
+    CHECK(ceiling_fraction_metrics(decode, both)[1].value == Approx(75.0));
+    REQUIRE(bounding_ceiling(decode, sweep_only) != nullptr);
+    CHECK(ceiling_fraction_metrics(decode, sweep_only)[0].value == Approx(75.0));
+
+    // A CPU result names its cores in a context metric "placement.<label>" instead.
+    Result numa = decode;
+    numa.bench_case.params.erase("placement");
+    numa.metrics.push_back(m("placement.numa0_cores", 1));
+    std::vector<Ceiling> numa_ceilings = both;
+    numa_ceilings.push_back({"cpu", "mem.bandwidth.dram.sum.numa0_cores", 20.0, "GB/s",
+                             Direction::higher_is_better, "", -1});
+    REQUIRE(bounding_ceiling(numa, numa_ceilings) != nullptr);
+    CHECK(bounding_ceiling(numa, numa_ceilings)->name == "mem.bandwidth.dram.sum.numa0_cores");
+
+    Result gpu = decode;
+    gpu.device = "cuda:0";
+    gpu.bench_case.params.erase("placement");  // attention cases name no placement
+    REQUIRE(bounding_ceiling(gpu, both) != nullptr);
+    CHECK(bounding_ceiling(gpu, both)->name == "mem.bandwidth.dram.read.device");
+}

@@ -19,6 +19,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/sha256.hpp"
 #include "core/stats.hpp"
@@ -218,7 +219,8 @@ pid_t dead_pid() {
 
 }  // namespace
 
-TEST_CASE("store: a new store is migrated to schema v1 with STRICT tables and WAL", "[store]") {
+TEST_CASE("store: a new store is migrated to the current schema with STRICT tables and WAL",
+          "[store]") {
     const fs::path p = temp_db("migrate");
     {
         Store s = Store::open(p, OpenMode::create_read_write);
@@ -232,11 +234,11 @@ TEST_CASE("store: a new store is migrated to schema v1 with STRICT tables and WA
     CHECK(raw_query(p, "PRAGMA journal_mode") == std::vector<std::string>{"wal"});
     const auto strict = raw_query(
         p, "SELECT name FROM pragma_table_list WHERE schema = 'main' AND strict = 1 ORDER BY name");
-    CHECK(strict == std::vector<std::string>{"case", "ceiling", "host", "hw_config", "metric",
-                                             "result", "run", "run_tag"});
+    CHECK(strict == std::vector<std::string>{"case", "ceiling", "host", "hw_config", "ingest",
+                                             "metric", "result", "run", "run_tag"});
     // Every table in the file is one of those (nothing non-STRICT slipped in).
     CHECK(raw_query(p, "SELECT count(*) FROM sqlite_master WHERE type = 'table'") ==
-          std::vector<std::string>{"8"});
+          std::vector<std::string>{"9"});
 
     // Reopening an up-to-date store (any mode) neither fails nor re-migrates.
     Store again = Store::open(p, OpenMode::read_write);
@@ -533,7 +535,9 @@ TEST_CASE("store: bad inputs are rejected and leave the file unchanged", "[store
             } catch (const SchemaTooNewError& e) {
                 CHECK(std::string(e.what()) ==
                       "'" + p.string() +
-                          "' has schema version 99, newer than this assay supports (2): upgrade "
+                          "' has schema version 99, newer than this assay supports (" +
+                          std::to_string(Store::kSchemaVersion) +
+                          "): upgrade "
                           "assay");
             }
             CHECK(sha256_hex(read_file(p)) == before);
@@ -686,4 +690,68 @@ TEST_CASE("store: ceilings round-trip and point at their result", "[store]") {
     CHECK(std::isnan(by_name.at("cuda:0/gemm.bf16").ceiling.value));
     CHECK(by_name.at("cuda:0/gemm.bf16").source_result_id == 0);
     CHECK(s.ceilings_for_run(run + 1).empty());
+}
+
+TEST_CASE("store: latest_ceilings keeps the newest value per ceiling of one hw_config", "[store]") {
+    const fs::path p = temp_db("latest_ceilings");
+    Store s = Store::open(p, OpenMode::create_read_write);
+    const auto config = s.record_host(make_host("a"));
+    const auto other_config = s.record_host(make_host("b"));
+    RunInfo first = make_run_info(getpid());
+    first.started_at = "2026-11-01T00:00:00Z";
+    RunInfo second = first;
+    second.uuid = make_uuid_v4();
+    second.started_at = "2026-11-02T00:00:00Z";
+    RunInfo foreign_info = second;
+    foreign_info.uuid = make_uuid_v4();
+    const auto old_run = s.begin_run(config, first);
+    const auto new_run = s.begin_run(config, second);
+    const auto foreign_run = s.begin_run(other_config, foreign_info);
+    const Ceiling gemm{"cpu", "gemm.f32", 100.0, "GFLOP/s", Direction::higher_is_better, "", -1};
+    const Ceiling dram{"cpu",  "mem.bandwidth.dram.sum.all_cores", 30.0,
+                       "GB/s", Direction::higher_is_better,        "",
+                       -1};
+    Ceiling newer_gemm = gemm;
+    newer_gemm.value = 110.0;
+    Ceiling foreign = gemm;
+    foreign.value = 999.0;
+    s.add_ceilings(old_run, {gemm, dram}, {});
+    s.add_ceilings(new_run, {newer_gemm}, {});
+    s.add_ceilings(foreign_run, {foreign}, {});
+
+    const auto latest = s.latest_ceilings(config);
+    REQUIRE(latest.size() == 2);
+    std::map<std::string, StoredCeiling> by_name;
+    for (const auto& sc : latest) {
+        by_name[sc.ceiling.name] = sc;
+    }
+    CHECK(by_name.at("gemm.f32").ceiling.value == 110.0);  // the newer run's, not another host's
+    CHECK(by_name.at("gemm.f32").run_id == new_run);
+    CHECK(by_name.at("mem.bandwidth.dram.sum.all_cores").run_id == old_run);
+    // Excluding the newest run falls back to the older value.
+    const auto without_new = s.latest_ceilings(config, new_run);
+    REQUIRE(without_new.size() == 2);
+    for (const auto& sc : without_new) {
+        CHECK(sc.run_id == old_run);
+    }
+}
+
+TEST_CASE("store: add_metrics adds to a stored result and replaces a name", "[store]") {
+    const fs::path p = temp_db("add_metrics");
+    Store s = Store::open(p, OpenMode::create_read_write);
+    const auto config = s.record_host(make_host());
+    const auto run = s.begin_run(config, make_run_info(getpid()));
+    const Result original = make_ok_result();
+    const auto id = s.add_result(run, original);
+    s.add_metrics(id, {{"percent_of_ceiling.best", 55.0, "%", Direction::higher_is_better}});
+    s.add_metrics(id, {{"percent_of_ceiling.best", 56.5, "%", Direction::higher_is_better},
+                       {"ceiling.gemm.f32", 200.0, "GFLOP/s", Direction::none}});
+    const auto results = s.results_for_run(run);
+    REQUIRE(results.size() == 1);
+    const Result& got = results[0].result;
+    CHECK(got.metrics.size() == original.metrics.size() + 2);
+    REQUIRE(got.find_metric("percent_of_ceiling.best") != nullptr);
+    CHECK(got.find_metric("percent_of_ceiling.best")->value == 56.5);
+    CHECK(got.find_metric("ceiling.gemm.f32")->unit == "GFLOP/s");
+    CHECK_THROWS_AS(s.add_metrics(id + 100, {{"x", 1.0, "", Direction::none}}), StoreError);
 }

@@ -1,0 +1,94 @@
+#pragma once
+/// Private to the fused CPU attention: the work descriptions shared by the dispatcher
+/// (flash_cpu.cpp) and the per-ISA kernel files, and the kernel sets each ISA file exports.
+#include <cstdint>
+
+#include "benches/cpu/attention/flash_cpu.hpp"
+
+namespace assay::attention::detail {
+
+/// Keys per KV tile of prefill, and of decode. Decode re-reads its K and V tiles from L1 (per
+/// row group, per column block) while prefetching ahead: 16 keys (8 KiB per tile at D=128 fp32)
+/// measured faster than 32 for 2-byte KV on Zen 4 (less L1 pressure); it must stay a multiple
+/// of the widest vector (16 fp32).
+inline constexpr std::int64_t kPrefillKvBlock = 64;
+inline constexpr std::int64_t kDecodeKvBlock = 16;
+/// Query rows of a prefill work item are padded to this (the widest vector, AVX-512 fp32).
+inline constexpr std::int64_t kRowPad = 16;
+
+/// One prefill call. A work item is (batch, kv head, query block); its rows are the g query
+/// heads sharing the kv head × the block's query positions: row r = head_in_group * nq + i.
+struct PrefillJob {
+    Shape shape;
+    const void* q = nullptr;
+    const void* k = nullptr;
+    const void* v = nullptr;
+    float* o = nullptr;
+    std::int64_t block_rows = 0;  ///< query positions per item (Br)
+    float scale_log2 = 0;         ///< log2(e) / sqrt(head_dim): scores live in the log2 domain
+};
+
+/// Per-thread prefill scratch, sized for block_rows (rows_pad = round_up(g·Br, kRowPad)).
+struct PrefillScratch {
+    void* qt = nullptr;             ///< Qᵀ: [D][rows_pad] f32, or bf16 pairs [D/2][rows_pad]
+    float* st = nullptr;            ///< Sᵀ then Pᵀ: [kPrefillKvBlock][rows_pad]
+    std::uint32_t* pp = nullptr;    ///< bf16 P pairs [kPrefillKvBlock/2][rows_pad]
+    std::uint32_t* vp = nullptr;    ///< bf16 V pairs [kPrefillKvBlock/2][D] (lo: even key)
+    float* o = nullptr;             ///< unnormalised output [rows_pad][D]
+    float* m = nullptr;             ///< running max (log2 domain) [rows_pad]
+    float* l = nullptr;             ///< running sum [rows_pad]
+    float* alpha = nullptr;         ///< rescale factor of the current tile [rows_pad]
+    std::int32_t* limit = nullptr;  ///< keys visible to row r: j < limit[r] [rows_pad]
+};
+
+/// One decode call. A work item is (batch, kv head, kv chunk); rows r = head_in_group·seq_q + i.
+struct DecodeJob {
+    Shape shape;
+    Dtype q_dtype = Dtype::f32;
+    const void* q = nullptr;
+    const void* k = nullptr;
+    const void* v = nullptr;
+    std::int64_t chunks = 1;     ///< kv chunks per (batch, kv head)
+    std::int64_t chunk_len = 1;  ///< keys per chunk (the last may be shorter)
+    float scale_log2 = 0;
+    /// Partial states, [item][row][2 + D]: m (log2 domain), l, unnormalised acc[D].
+    float* partial = nullptr;
+};
+
+/// Per-thread decode scratch for rows = g·seq_q.
+struct DecodeScratch {
+    float* q = nullptr;  ///< [rows][D] fp32
+    float* s = nullptr;  ///< scores then P: [rows][kDecodeKvBlock]
+    float* o = nullptr;  ///< [rows][D]
+    float* m = nullptr;
+    float* l = nullptr;
+    float* alpha = nullptr;
+    std::int32_t* limit = nullptr;
+};
+
+using PrefillFn = void (*)(const PrefillJob&, std::int64_t item, const PrefillScratch&);
+using DecodeFn = void (*)(const DecodeJob&, std::int64_t item, const DecodeScratch&);
+
+/// What one ISA file offers; null entries are unsupported there.
+struct KernelSet {
+    const char* name = "";
+    PrefillFn prefill_f32 = nullptr;
+    PrefillFn prefill_bf16 = nullptr;
+    DecodeFn decode_kv_f32 = nullptr;
+    DecodeFn decode_kv_bf16 = nullptr;
+    DecodeFn decode_kv_f16 = nullptr;
+};
+
+KernelSet portable_kernels();
+#if defined(__x86_64__)
+KernelSet avx512_kernels();
+/// The bf16 prefill of the AVX512-BF16 file (call only when the CPU has avx512bf16).
+PrefillFn avx512_bf16_prefill();
+#endif
+#if defined(__aarch64__)
+KernelSet neon_kernels();
+/// The bf16 prefill of the BF16 (BFDOT) file (call only with HWCAP2_BF16).
+PrefillFn neon_bf16_prefill();
+#endif
+
+}  // namespace assay::attention::detail

@@ -1,0 +1,1 @@
+target_sources(assay_reports PRIVATE attention_section.cpp)

@@ -1,0 +1,235 @@
+#include "reports/attention_section.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <utility>
+
+#include "reports/host_summary.hpp"
+
+namespace assay {
+namespace {
+
+std::string cell(double v) {
+    if (!std::isfinite(v)) {
+        return "-";
+    }
+    const double a = std::abs(v);
+    if (a >= 100) {
+        return fmt::format("{:.0f}", v);
+    }
+    if (a >= 10) {
+        return fmt::format("{:.1f}", v);
+    }
+    if (a >= 1) {
+        return fmt::format("{:.2f}", v);
+    }
+    return fmt::format("{:.3g}", v);
+}
+
+std::string escape(const std::string& s) {
+    std::string out;
+    for (const char ch : s) {
+        out += ch == '|' ? std::string("\\|") : ch == '\n' ? std::string(" ") : std::string(1, ch);
+    }
+    return out;
+}
+
+std::string param(const Result& r, const std::string& key) {
+    const auto it = r.bench_case.params.find(key);
+    return it == r.bench_case.params.end() ? std::string() : it->second;
+}
+
+std::optional<double> value(const Result& r, const std::string& name) {
+    const Metric* m = r.find_metric(name);
+    if (m == nullptr || !std::isfinite(m->value)) {
+        return std::nullopt;
+    }
+    return m->value;
+}
+
+std::optional<double> number(const std::string& s) {
+    if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) {
+        return std::nullopt;
+    }
+    return std::stod(s);
+}
+
+bool usable(const Result& r) {
+    return r.status == ResultStatus::ok && r.verified;
+}
+
+bool is_unfused(const Result& r) {
+    return r.backend.find(".unfused") != std::string::npos;
+}
+
+/// "62.4 % of gemm.f32 (180 GFLOP/s)" from the percent_of_ceiling.best and ceiling.* metrics.
+std::string ceiling_cell(const Result& r) {
+    const auto pct = value(r, "percent_of_ceiling.best");
+    if (!pct) {
+        return "-";
+    }
+    for (const Metric& m : r.metrics) {
+        if (m.name.rfind("ceiling.", 0) == 0) {
+            return fmt::format("{} % of `{}` ({} {})", cell(*pct), m.name.substr(8), cell(m.value),
+                               m.unit);
+        }
+    }
+    return fmt::format("{} %", cell(*pct));
+}
+
+std::string shape_text(const Result& r) {
+    return fmt::format("{} B{} H{}/{} D{}", param(r, "preset"), param(r, "batch"),
+                       param(r, "heads_q"), param(r, "heads_kv"), param(r, "head_dim"));
+}
+
+/// K+V bytes of a decode case: the stored context metric, else from the params.
+std::optional<double> kv_bytes_of(const Result& r) {
+    if (const auto m = value(r, "kv_bytes")) {
+        return m;
+    }
+    const auto b = number(param(r, "batch"));
+    const auto h = number(param(r, "heads_kv"));
+    const auto s = number(param(r, "kv_len"));
+    const auto d = number(param(r, "head_dim"));
+    const std::string kv = param(r, "kv_dtype");
+    const double bytes = kv == "f32" ? 4 : (kv == "bf16" || kv == "f16") ? 2 : 0;
+    if (!b || !h || !s || !d || bytes == 0) {
+        return std::nullopt;
+    }
+    return 2.0 * *b * *h * *s * *d * bytes;
+}
+
+/// Sort key: device, preset, shape numbers, dtype, causal, backend.
+using RowKey = std::tuple<std::string, std::string, double, double, std::string, std::string,
+                          std::string, std::string>;
+
+RowKey key_of(const Result& r, const std::string& length_param) {
+    return {r.device,
+            param(r, "preset"),
+            number(param(r, length_param)).value_or(0),
+            number(param(r, "batch")).value_or(0),
+            param(r, "dtype") + "/" + param(r, "kv_dtype"),
+            param(r, "causal"),
+            r.bench_case.canonical_params(),
+            r.backend};
+}
+
+std::string render_prefill(const std::vector<StoredResult>& results) {
+    // Best unfused throughput per (device, case): the speedup reference of fused rows.
+    std::map<std::pair<std::string, std::string>, std::pair<double, std::string>> unfused;
+    for (const auto& sr : results) {
+        const Result& r = sr.result;
+        if (r.bench_case.benchmark != "attention.prefill" || !usable(r) || !is_unfused(r)) {
+            continue;
+        }
+        if (const auto rate = value(r, "gflop_per_s.best")) {
+            auto& slot = unfused[{r.device, r.bench_case.canonical_params()}];
+            if (*rate > slot.first) {
+                slot = {*rate, r.backend};
+            }
+        }
+    }
+    std::multimap<RowKey, std::string> rows;
+    for (const auto& sr : results) {
+        const Result& r = sr.result;
+        if (r.bench_case.benchmark != "attention.prefill") {
+            continue;
+        }
+        const std::string lead =
+            fmt::format("| {} | {} | {} | {} | {} | {} |", r.device, shape_text(r), param(r, "seq"),
+                        param(r, "dtype"), param(r, "causal"), r.backend);
+        std::string row;
+        if (!usable(r)) {
+            row = fmt::format("{} {} | - | - | - | - | {} |\n", lead,
+                              r.status == ResultStatus::skipped ? "skipped" : "FAILED",
+                              escape(r.message));
+        } else {
+            const auto best = value(r, "gflop_per_s.best");
+            const auto median = value(r, "gflop_per_s.median");
+            std::string speedup = "-";
+            if (!is_unfused(r) && best) {
+                const auto it = unfused.find({r.device, r.bench_case.canonical_params()});
+                if (it != unfused.end() && it->second.first > 0) {
+                    speedup =
+                        fmt::format("{:.2f}× vs {}", *best / it->second.first, it->second.second);
+                }
+            }
+            row = fmt::format("{} ok | {} | {} | {} | {} | {} |\n", lead,
+                              best ? cell(*best / 1000.0) : "-",
+                              median ? cell(*median / 1000.0) : "-", ceiling_cell(r), speedup,
+                              escape(r.implementation));
+        }
+        rows.emplace(key_of(r, "seq"), row);
+    }
+    if (rows.empty()) {
+        return {};
+    }
+    std::string out =
+        "\nAttention prefill (TFLOP/s by the unmasked-pairs convention: 4·B·H·D·(query, key) "
+        "pairs the mask lets through, so causal counts about half; % of the same dtype's "
+        "measured GEMM ceiling; speedup of a fused kernel over the fastest unfused "
+        "GEMM→softmax→GEMM reference of the same case):\n\n"
+        "| device | shape | seq | dtype | causal | backend | status | TFLOP/s best | "
+        "TFLOP/s median | % of ceiling (best) | fused/unfused | implementation / reason |\n"
+        "|---|---|---:|---|---|---|---|---:|---:|---|---|---|\n";
+    for (const auto& [key, row] : rows) {
+        out += row;
+    }
+    return out;
+}
+
+std::string render_decode(const std::vector<StoredResult>& results) {
+    std::multimap<RowKey, std::string> rows;
+    for (const auto& sr : results) {
+        const Result& r = sr.result;
+        if (r.bench_case.benchmark != "attention.decode") {
+            continue;
+        }
+        const auto kv = kv_bytes_of(r);
+        const std::string lead =
+            fmt::format("| {} | {} | {} | {}/{} | {} | {} |", r.device, shape_text(r),
+                        param(r, "kv_len"), param(r, "dtype"), param(r, "kv_dtype"), r.backend,
+                        kv ? format_bytes(static_cast<std::uint64_t>(*kv)) : std::string("-"));
+        std::string row;
+        if (!usable(r)) {
+            row = fmt::format("{} {} | - | - | - | {} |\n", lead,
+                              r.status == ResultStatus::skipped ? "skipped" : "FAILED",
+                              escape(r.message));
+        } else {
+            const auto best = value(r, "bandwidth_stream_gb_per_s.best");
+            const auto median = value(r, "bandwidth_stream_gb_per_s.median");
+            row = fmt::format("{} ok | {} | {} | {} | {} |\n", lead, best ? cell(*best) : "-",
+                              median ? cell(*median) : "-", ceiling_cell(r),
+                              escape(r.implementation));
+        }
+        rows.emplace(key_of(r, "kv_len"), row);
+    }
+    if (rows.empty()) {
+        return {};
+    }
+    std::string out =
+        "\nAttention decode (one query token per sequence; GB/s counts K and V read once plus Q "
+        "and O; % of the measured DRAM read bandwidth ceiling):\n\n"
+        "| device | shape | KV length | dtype q/kv | backend | K+V bytes | status | GB/s best | "
+        "GB/s median | % of ceiling (best) | implementation / reason |\n"
+        "|---|---|---:|---|---|---:|---|---:|---:|---|---|\n";
+    for (const auto& [key, row] : rows) {
+        out += row;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string render_attention_section(const std::vector<StoredResult>& results) {
+    return render_prefill(results) + render_decode(results);
+}
+
+}  // namespace assay

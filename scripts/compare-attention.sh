@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Issue 7's same-run ratios for the CPU attention suite: runs the needed cases into a temporary
+# database and prints, per check, the measured value, the reference, their ratio and the target.
+#
+#   ./scripts/compare-attention.sh [ASSAY_BINARY]    (default: $ASSAY or ./build/release/app/assay)
+#
+# Cases (all on the all_cores placement, one run, ~3-5 minutes on a 2-core VM):
+#   - fused fp32 prefill, Llama-3-8B-like (B=1, H=32, H_kv=8, D=128), S=2048, causal (cpu.flash)
+#     and the unfused GEMM->softmax->GEMM reference of the same case (cpu.unfused.openblas/blis);
+#   - the bf16 fused prefill of the same shape;
+#   - the fp32 and bf16 GEMM ceilings: gemm.square 4096^3 NN on every backend (best one counts);
+#   - decode, B=1, KV length 65536, fp32 KV (512 MiB of K+V, far beyond any LLC);
+#   - the STREAM sum (read-only) DRAM bandwidth on all cores.
+# Throughputs are each result's best sample (FLOP/s by the unmasked-pairs convention: 4·B·H·D
+# per (query, key) pair the causal mask lets through; GB/s counting K and V once plus Q and O).
+# Exit status: 0 when every check passes, 1 when one fails or is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ASSAY=${1:-${ASSAY:-./build/release/app/assay}}
+[ -x "$ASSAY" ] || { cmake --preset release >/dev/null && cmake --build --preset release --target assay; }
+
+shape='batch=1,causal=true,dtype=(f32|bf16),head_dim=128,heads_kv=8,heads_q=32,preset=llama3_8b,seq=2048'
+decode='batch=1,dtype=f32,head_dim=128,heads_kv=8,heads_q=32,kv_dtype=f32,kv_len=65536,preset=llama3_8b'
+gemm='dtype=(f32|bf16),k=4096,layout=nn,m=4096,n=4096,placement=all_cores'
+filter="^(attention\.prefill/$shape@cpu:|attention\.decode/$decode@cpu:cpu\.flash|gemm\.square/$gemm@cpu:|stream\.sum/dtype=f64,placement=all_cores,size=dram@cpu:)"
+
+dir=$(mktemp -d)
+db=$dir/compare-attention.db
+echo "== Assay $ASSAY (db $db)" >&2
+"$ASSAY" run --db "$db" --suite full --no-progress --no-telemetry --filter "$filter" >/dev/null
+"$ASSAY" report --db "$db" --format json > "$dir/report.json"
+
+python3 - "$dir/report.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+results = doc["runs"][0]["results"]
+
+def metric(r, name):
+    for m in r["metrics"]:
+        if m["name"] == name:
+            return m["value"]
+    return None
+
+def best(pred, name):
+    """(value, backend) of the best usable result matching pred."""
+    top = None
+    for r in results:
+        if not pred(r):
+            continue
+        if r["status"] != "ok" or not r["verified"]:
+            print(f"  note: {r['case_id']} on {r['backend']}: {r['status']}: {r['message']}")
+            continue
+        v = metric(r, name)
+        if v is not None and (top is None or v > top[0]):
+            top = (v, r["backend"])
+    return top
+
+def prefill(dtype, unfused):
+    return lambda r: (r["benchmark"] == "attention.prefill" and r["params"]["dtype"] == dtype
+                      and (".unfused." in r["backend"]) == unfused)
+
+gemm = lambda dtype: lambda r: r["benchmark"] == "gemm.square" and r["params"]["dtype"] == dtype
+fused32 = best(prefill("f32", False), "gflop_per_s.best")
+unfused32 = best(prefill("f32", True), "gflop_per_s.best")
+fused16 = best(prefill("bf16", False), "gflop_per_s.best")
+gemm32 = best(gemm("f32"), "gflop_per_s.best")
+gemm16 = best(gemm("bf16"), "gflop_per_s.best")
+dec = best(lambda r: r["benchmark"] == "attention.decode", "bandwidth_stream_gb_per_s.best")
+stream = best(lambda r: r["benchmark"] == "stream.sum", "bandwidth_stream_gb_per_s.best")
+
+checks = [
+    ("fused fp32 prefill S=2048 causal vs unfused (fastest BLAS)", fused32, unfused32, "GFLOP/s", 1.5),
+    ("fused fp32 prefill S=2048 causal vs fp32 GEMM ceiling", fused32, gemm32, "GFLOP/s", 0.5),
+    ("fused bf16 prefill S=2048 causal vs bf16 GEMM ceiling", fused16, gemm16, "GFLOP/s", 0.4),
+    ("decode KV 65536 fp32 (512 MiB) vs STREAM sum DRAM", dec, stream, "GB/s", 0.8),
+]
+failed = 0
+print(f"{'check':58} {'measured':>18} {'reference':>28} {'ratio':>6} {'target':>7} verdict")
+for name, got, ref, unit, target in checks:
+    if got is None or ref is None:
+        print(f"{name:58} {'missing' if got is None else f'{got[0]:.1f}':>18} "
+              f"{'missing' if ref is None else f'{ref[0]:.1f}':>28} {'-':>6} {'>= ' + str(target):>7} FAIL")
+        failed += 1
+        continue
+    ratio = got[0] / ref[0]
+    ok = ratio >= target
+    failed += 0 if ok else 1
+    print(f"{name:58} {got[0]:9.1f} {unit:8} {ref[0]:9.1f} {unit:7} {'(' + ref[1] + ')':>11} "
+          f"{ratio:6.2f} {'>= ' + str(target):>7} {'PASS' if ok else 'FAIL'}")
+sys.exit(1 if failed else 0)
+PY

@@ -1,0 +1,1 @@
+target_sources(benches_tests PRIVATE attention_test.cpp attention_kernels_test.cpp)

@@ -1,0 +1,1 @@
+target_sources(reports_tests PRIVATE attention_section_test.cpp)
