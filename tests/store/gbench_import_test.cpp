@@ -153,7 +153,10 @@ TEST_CASE("gbench: a file ingests once, atomically, with provenance", "[gbench]"
 
 TEST_CASE("gbench: fresh output of a real Google Benchmark binary imports", "[gbench]") {
     const fs::path out = gbench_tmp("fresh.json");
-    const std::string cmd = std::string("'") + ASSAY_GBENCH_SAMPLE +
+    // ASSAY_GBENCH_RUNNER: the cross-compiling emulator (qemu-user) in an aarch64 cross build.
+    const std::string runner = ASSAY_GBENCH_RUNNER;
+    const std::string cmd = (runner.empty() ? std::string() : "'" + runner + "' ") + "'" +
+                            ASSAY_GBENCH_SAMPLE +
                             "' --benchmark_min_time=0.001 --benchmark_out_format=json "
                             "--benchmark_out='" +
                             out.string() + "' > /dev/null 2>&1";
