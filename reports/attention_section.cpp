@@ -12,9 +12,15 @@
 #include <utility>
 
 #include "reports/host_summary.hpp"
+#include "reports/report_support.hpp"
 
 namespace assay {
 namespace {
+
+using report_support::finite_metric;
+using report_support::md_escape;
+using report_support::param;
+using report_support::usable;
 
 std::string cell(double v) {
     if (!std::isfinite(v)) {
@@ -33,36 +39,11 @@ std::string cell(double v) {
     return fmt::format("{:.3g}", v);
 }
 
-std::string escape(const std::string& s) {
-    std::string out;
-    for (const char ch : s) {
-        out += ch == '|' ? std::string("\\|") : ch == '\n' ? std::string(" ") : std::string(1, ch);
-    }
-    return out;
-}
-
-std::string param(const Result& r, const std::string& key) {
-    const auto it = r.bench_case.params.find(key);
-    return it == r.bench_case.params.end() ? std::string() : it->second;
-}
-
-std::optional<double> value(const Result& r, const std::string& name) {
-    const Metric* m = r.find_metric(name);
-    if (m == nullptr || !std::isfinite(m->value)) {
-        return std::nullopt;
-    }
-    return m->value;
-}
-
 std::optional<double> number(const std::string& s) {
     if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) {
         return std::nullopt;
     }
     return std::stod(s);
-}
-
-bool usable(const Result& r) {
-    return r.status == ResultStatus::ok && r.verified;
 }
 
 bool is_unfused(const Result& r) {
@@ -71,7 +52,7 @@ bool is_unfused(const Result& r) {
 
 /// "62.4 % of gemm.f32 (180 GFLOP/s)" from the percent_of_ceiling.best and ceiling.* metrics.
 std::string ceiling_cell(const Result& r) {
-    const auto pct = value(r, "percent_of_ceiling.best");
+    const auto pct = finite_metric(r, "percent_of_ceiling.best");
     if (!pct) {
         return "-";
     }
@@ -91,7 +72,7 @@ std::string shape_text(const Result& r) {
 
 /// K+V bytes of a decode case: the stored context metric, else from the params.
 std::optional<double> kv_bytes_of(const Result& r) {
-    if (const auto m = value(r, "kv_bytes")) {
+    if (const auto m = finite_metric(r, "kv_bytes")) {
         return m;
     }
     const auto b = number(param(r, "batch"));
@@ -129,7 +110,7 @@ std::string render_prefill(const std::vector<StoredResult>& results) {
         if (r.bench_case.benchmark != "attention.prefill" || !usable(r) || !is_unfused(r)) {
             continue;
         }
-        if (const auto rate = value(r, "gflop_per_s.best")) {
+        if (const auto rate = finite_metric(r, "gflop_per_s.best")) {
             auto& slot = unfused[{r.device, r.bench_case.canonical_params()}];
             if (*rate > slot.first) {
                 slot = {*rate, r.backend};
@@ -149,10 +130,10 @@ std::string render_prefill(const std::vector<StoredResult>& results) {
         if (!usable(r)) {
             row = fmt::format("{} {} | - | - | - | - | {} |\n", lead,
                               r.status == ResultStatus::skipped ? "skipped" : "FAILED",
-                              escape(r.message));
+                              md_escape(r.message));
         } else {
-            const auto best = value(r, "gflop_per_s.best");
-            const auto median = value(r, "gflop_per_s.median");
+            const auto best = finite_metric(r, "gflop_per_s.best");
+            const auto median = finite_metric(r, "gflop_per_s.median");
             std::string speedup = "-";
             if (!is_unfused(r) && best) {
                 const auto it = unfused.find({r.device, r.bench_case.canonical_params()});
@@ -164,7 +145,7 @@ std::string render_prefill(const std::vector<StoredResult>& results) {
             row = fmt::format("{} ok | {} | {} | {} | {} | {} |\n", lead,
                               best ? cell(*best / 1000.0) : "-",
                               median ? cell(*median / 1000.0) : "-", ceiling_cell(r), speedup,
-                              escape(r.implementation));
+                              md_escape(r.implementation));
         }
         rows.emplace(key_of(r, "seq"), row);
     }
@@ -201,13 +182,13 @@ std::string render_decode(const std::vector<StoredResult>& results) {
         if (!usable(r)) {
             row = fmt::format("{} {} | - | - | - | {} |\n", lead,
                               r.status == ResultStatus::skipped ? "skipped" : "FAILED",
-                              escape(r.message));
+                              md_escape(r.message));
         } else {
-            const auto best = value(r, "bandwidth_stream_gb_per_s.best");
-            const auto median = value(r, "bandwidth_stream_gb_per_s.median");
+            const auto best = finite_metric(r, "bandwidth_stream_gb_per_s.best");
+            const auto median = finite_metric(r, "bandwidth_stream_gb_per_s.median");
             row = fmt::format("{} ok | {} | {} | {} | {} |\n", lead, best ? cell(*best) : "-",
                               median ? cell(*median) : "-", ceiling_cell(r),
-                              escape(r.implementation));
+                              md_escape(r.implementation));
         }
         rows.emplace(key_of(r, "kv_len"), row);
     }

@@ -12,9 +12,15 @@
 #include <utility>
 
 #include "reports/host_summary.hpp"
+#include "reports/report_support.hpp"
 
 namespace assay {
 namespace {
+
+using report_support::finite_metric;
+using report_support::md_escape;
+using report_support::param;
+using report_support::usable;
 
 std::string cell(double v) {
     if (!std::isfinite(v)) {
@@ -33,28 +39,6 @@ std::string cell(double v) {
     return fmt::format("{:.3g}", v);
 }
 
-/// Table cells cannot hold '|' or newlines.
-std::string escape(const std::string& s) {
-    std::string out;
-    for (const char ch : s) {
-        out += ch == '|' ? std::string("\\|") : ch == '\n' ? std::string(" ") : std::string(1, ch);
-    }
-    return out;
-}
-
-std::string param(const Result& r, const std::string& key) {
-    const auto it = r.bench_case.params.find(key);
-    return it == r.bench_case.params.end() ? std::string() : it->second;
-}
-
-std::optional<double> value(const Result& r, const std::string& name) {
-    const Metric* m = r.find_metric(name);
-    if (m == nullptr || !std::isfinite(m->value)) {
-        return std::nullopt;
-    }
-    return m->value;
-}
-
 std::string level_of(const Result& r) {
     for (const Metric& m : r.metrics) {
         if (m.name.rfind("level.", 0) == 0 && m.value != 0) {
@@ -62,10 +46,6 @@ std::string level_of(const Result& r) {
         }
     }
     return {};
-}
-
-bool usable(const Result& r) {
-    return r.status == ResultStatus::ok && r.verified;
 }
 
 std::optional<std::uint64_t> to_u64(const std::string& s) {
@@ -94,14 +74,15 @@ std::string render_memory_hierarchy(const std::vector<StoredResult>& results) {
             const std::string kernel = param(r, "kernel") == "sum" ? "read" : param(r, "kernel");
             column = fmt::format("{} {} GB/s", kernel, param(r, "placement"));
             bytes = to_u64(param(r, "bytes"));
-            if (const auto bw = value(r, "bandwidth_stream_gb_per_s.best"); usable(r) && bw) {
+            if (const auto bw = finite_metric(r, "bandwidth_stream_gb_per_s.best");
+                usable(r) && bw) {
                 text = fmt::format("{} ({})", cell(*bw), level_of(r));
             }
         } else if (r.bench_case.benchmark == "mem.latency") {
             column = fmt::format("latency {} ns", param(r, "pages"));
             bytes = to_u64(param(r, "bytes"));
-            if (const auto ns = value(r, "latency_ns.median"); usable(r) && ns) {
-                const auto cycles = value(r, "latency_cycles.median");
+            if (const auto ns = finite_metric(r, "latency_ns.median"); usable(r) && ns) {
+                const auto cycles = finite_metric(r, "latency_cycles.median");
                 text = cycles
                            ? fmt::format("{} ({}, {} cyc)", cell(*ns), level_of(r), cell(*cycles))
                            : fmt::format("{} ({})", cell(*ns), level_of(r));
@@ -158,8 +139,8 @@ std::string render_loaded_latency(const std::vector<StoredResult>& results) {
             rows += fmt::format("| {} | {} | - |\n", param(r, "streams"), unusable_cell(r));
             continue;
         }
-        const auto ns = value(r, "latency_ns.median");
-        const auto bw = value(r, "loaded.stream_gb_per_s");
+        const auto ns = finite_metric(r, "latency_ns.median");
+        const auto bw = finite_metric(r, "loaded.stream_gb_per_s");
         rows += fmt::format("| {} | {} | {} |\n", param(r, "streams"), ns ? cell(*ns) : "-",
                             bw ? cell(*bw) : "-");
     }
@@ -233,8 +214,8 @@ std::string render_numa(const std::vector<StoredResult>& results) {
             latency ? "latency ns (median)" : fmt::format("{} GB/s (best)", param(r, "kernel"));
         std::string text = unusable_cell(r);
         if (usable(r)) {
-            const auto v = latency ? value(r, "latency_ns.median")
-                                   : value(r, "bandwidth_stream_gb_per_s.best");
+            const auto v = latency ? finite_metric(r, "latency_ns.median")
+                                   : finite_metric(r, "bandwidth_stream_gb_per_s.best");
             text = v ? cell(*v) : "-";
         }
         by_kind[kind][{param(r, "cpu_node"), param(r, "mem_node")}] = text;
@@ -258,7 +239,7 @@ std::string render_c2c(const std::vector<StoredResult>& results) {
         }
         std::string text = unusable_cell(r);
         if (usable(r)) {
-            const auto ns = value(r, "latency_ns.median");
+            const auto ns = finite_metric(r, "latency_ns.median");
             text = ns ? cell(*ns) : "-";
         }
         // Ping-pong latency is symmetric: one measured pair fills both halves.
@@ -282,10 +263,10 @@ std::string render_gemm_winners(const std::vector<StoredResult>& results) {
         if (r.bench_case.benchmark.rfind("gemm", 0) != 0 || !usable(r)) {
             continue;
         }
-        auto rate = value(r, "gflop_per_s.best");
+        auto rate = finite_metric(r, "gflop_per_s.best");
         const bool integer = !rate;
         if (integer) {
-            rate = value(r, "gop_per_s.best");
+            rate = finite_metric(r, "gop_per_s.best");
         }
         if (!rate) {
             continue;
@@ -327,18 +308,18 @@ std::string render_gemm(const std::vector<StoredResult>& results) {
         if (!usable(r)) {
             rows += fmt::format("| {} | {} | {} | {} | {} | {} | - | - | {} |\n", r.device,
                                 r.backend, param(r, "dtype"), shape, param(r, "layout"),
-                                unusable_cell(r), escape(r.message));
+                                unusable_cell(r), md_escape(r.message));
             continue;
         }
-        auto rate = value(r, "gflop_per_s.best");
+        auto rate = finite_metric(r, "gflop_per_s.best");
         if (!rate) {
-            rate = value(r, "gop_per_s.best");
+            rate = finite_metric(r, "gop_per_s.best");
         }
-        const auto peak = value(r, "percent_of_peak.best");
+        const auto peak = finite_metric(r, "percent_of_peak.best");
         rows += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", r.device, r.backend,
                             param(r, "dtype"), shape, param(r, "layout"), "ok",
                             rate ? cell(*rate / 1000.0) : "-", peak ? cell(*peak) : "-",
-                            escape(r.implementation));
+                            md_escape(r.implementation));
     }
     if (rows.empty()) {
         return {};
@@ -363,7 +344,7 @@ std::string render_ceilings_section(const std::vector<StoredCeiling>& ceilings) 
     for (const auto& sc : ceilings) {
         const Ceiling& c = sc.ceiling;
         out += fmt::format("| {} | `{}` | {} | {} | {} |\n", c.device, c.name, cell(c.value),
-                           c.unit, escape(c.basis));
+                           c.unit, md_escape(c.basis));
     }
     return out;
 }

@@ -10,10 +10,13 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "reports/report_support.hpp"
 
 namespace assay {
 
 namespace {
+
+using report_support::md_escape;
 
 /// Environment entries that differ on every run by design; never a "what else changed".
 const std::set<std::string> kVolatileEnvironment = {"shuffle_seed"};
@@ -31,19 +34,6 @@ std::string num(double v) {
     if (a >= 1)
         return fmt::format("{:.3g}", v);
     return fmt::format("{:.3g}", v);
-}
-
-std::string md_escape(const std::string& s) {
-    std::string out;
-    for (char ch : s) {
-        if (ch == '|')
-            out += "\\|";
-        else if (ch == '\n')
-            out += ' ';
-        else
-            out += ch;
-    }
-    return out;
 }
 
 void flatten(const nlohmann::json& j, const std::string& prefix,

@@ -10,9 +10,12 @@
 #include "core/error.hpp"
 #include "reports/attention_section.hpp"
 #include "reports/family_sections.hpp"
+#include "reports/report_support.hpp"
 
 namespace assay {
 namespace {
+
+using report_support::md_escape;
 
 /// Preferred throughput metrics, best first: the STREAM-convention bandwidth is what users
 /// compare with stream.c and likwid-bench, so it is the headline when a kernel has one.
@@ -27,20 +30,6 @@ constexpr HeadlineMetric kHeadlines[] = {
     {"latency_ns", "latency per operation"},
     {"bandwidth_write_allocate_gb_per_s", "bandwidth (with write-allocate)"},
 };
-
-std::string md_escape(const std::string& s) {
-    std::string out;
-    for (char ch : s) {
-        if (ch == '|') {
-            out += "\\|";
-        } else if (ch == '\n') {
-            out += ' ';
-        } else {
-            out += ch;
-        }
-    }
-    return out;
-}
 
 /// Significant-figure formatting that keeps tables readable from ns to TB/s.
 std::string num(double v) {

@@ -10,25 +10,14 @@
 
 #include "core/error.hpp"
 #include "reports/compare/projection.hpp"
+#include "reports/report_support.hpp"
 
 namespace assay {
 namespace {
 
-using nlohmann::ordered_json;
+using report_support::md_escape;
 
-std::string md_escape(const std::string& s) {
-    std::string out;
-    for (const char ch : s) {
-        if (ch == '|') {
-            out += "\\|";
-        } else if (ch == '\n') {
-            out += ' ';
-        } else {
-            out += ch;
-        }
-    }
-    return out;
-}
+using nlohmann::ordered_json;
 
 std::string or_unknown(const std::string& s) {
     return s.empty() ? "unknown" : s;
