@@ -188,7 +188,7 @@ void check_case(const Shape& s, Dtype q_dtype, Dtype kv_dtype, bool decode) {
         for (const Path path : paths) {
             INFO(describe(s, q_dtype, kv_dtype, path, pus.size()));
             FlashAttentionCpu attn(s, q_dtype, kv_dtype, team.size(), path);
-            INFO(attn.implementation());
+            INFO((decode ? attn.decode_implementation() : attn.prefill_implementation()));
             std::vector<float> out(nq, std::nanf(""));
             const Tensors t{q.data(), k.data(), v.data(), out.data()};
             if (decode) {
@@ -258,6 +258,19 @@ TEST_CASE("flash decode split-K matches the fp64 reference for every kv dtype",
     check_case(shape(1, 8, 2, 128, 1, 517, false), Dtype::bf16, Dtype::bf16, true);
 }
 
+TEST_CASE("flash decode covers every head dim, row grouping and the prefetched tiles",
+          "[attention_flash]") {
+    // Long enough that every chunk has tiles beyond the prefetch distance (4 tiles of 64 keys)
+    // and a short last tile; g = 1 (MHA), 3 (row groups of 2 + 1), 8 (two groups of 4), and
+    // 3 tokens × g = 2 (6 rows, causal); head dims 64, 128 and 256.
+    for (const Dtype kv : {Dtype::f32, Dtype::bf16, Dtype::f16}) {
+        check_case(shape(1, 4, 4, 64, 1, 1500, false), Dtype::f32, kv, true);
+        check_case(shape(1, 6, 2, 256, 1, 1100, true), Dtype::f32, kv, true);
+        check_case(shape(2, 16, 2, 128, 1, 1337, false), Dtype::f32, kv, true);
+        check_case(shape(1, 4, 2, 64, 3, 1201, true), Dtype::f32, kv, true);
+    }
+}
+
 TEST_CASE("flash attention rejects invalid shapes and dtype pairs", "[attention_flash]") {
     const Shape ok = shape(1, 8, 2, 128, 16, 16, true);
     CHECK_NOTHROW(FlashAttentionCpu(ok, Dtype::f32, Dtype::f32, 1));
@@ -299,7 +312,10 @@ TEST_CASE("flash attention rejects invalid shapes and dtype pairs", "[attention_
 TEST_CASE("flash attention names the path it runs", "[attention_flash]") {
     const Shape s = shape(1, 8, 2, 128, 16, 16, true);
     const FlashAttentionCpu attn(s, Dtype::f32, Dtype::f32, 1, Path::portable);
-    CHECK_THAT(attn.implementation(), Catch::Contains("portable"));
+    CHECK_THAT(attn.prefill_implementation(), Catch::Contains("portable"));
+    CHECK_THAT(attn.prefill_implementation(), Catch::StartsWith("flash prefill fp32"));
+    CHECK_THAT(attn.decode_implementation(), Catch::Contains("portable"));
+    CHECK_THAT(attn.decode_implementation(), Catch::StartsWith("flash decode split-K"));
     CHECK(attn.decode_chunks() >= 1);
     CHECK(attn.prefill_block_rows() >= 1);
     const std::vector<Path> paths = FlashAttentionCpu::available_paths(Dtype::f32, Dtype::f32);
@@ -307,7 +323,8 @@ TEST_CASE("flash attention names the path it runs", "[attention_flash]") {
     if (__builtin_cpu_supports("avx512f")) {
         CHECK(paths.front() == Path::avx512);
         const FlashAttentionCpu best(s, Dtype::f32, Dtype::f32, 1);
-        CHECK_THAT(best.implementation(), Catch::Contains("avx512f"));
+        CHECK_THAT(best.prefill_implementation(), Catch::Contains("avx512f"));
+        CHECK_THAT(best.decode_implementation(), Catch::Contains("avx512f"));
     }
     CHECK_THROWS_AS(FlashAttentionCpu(s, Dtype::f32, Dtype::f32, 1, Path::neon), assay::UsageError);
 #elif defined(__aarch64__)
@@ -368,9 +385,10 @@ TEST_CASE("flash attention Llama-8B-like throughput", "[.benchmark][attention_fl
         FlashAttentionCpu attn(pre, dt, dt, team.size());
         const Tensors t{q.data(), k.data(), v.data(), o.data()};
         const auto [sec, cpu] = seconds_of_best(5, team.size(), [&] { attn.prefill(t, team); });
-        std::cout << "prefill " << assay::attention::to_string(dt) << " " << attn.implementation()
-                  << " threads=" << team.size() << ": " << sec * 1e3 << " ms, " << flops / sec / 1e9
-                  << " GFLOP/s (by CPU time " << flops / cpu / 1e9 << ")\n";
+        std::cout << "prefill " << assay::attention::to_string(dt) << " "
+                  << attn.prefill_implementation() << " threads=" << team.size() << ": "
+                  << sec * 1e3 << " ms, " << flops / sec / 1e9 << " GFLOP/s (by CPU time "
+                  << flops / cpu / 1e9 << ")\n";
     }
     const char* kv_env = std::getenv("ASSAY_FLASH_BENCH_KV");
     const std::int64_t kv_len = kv_env != nullptr ? std::atoll(kv_env) : 65536;
@@ -386,8 +404,9 @@ TEST_CASE("flash attention Llama-8B-like throughput", "[.benchmark][attention_fl
         const auto [sec, cpu] = seconds_of_best(10, team.size(), [&] { attn.decode(t, team); });
         const double bytes =
             2.0 * static_cast<double>(nkv) * static_cast<double>(assay::attention::dtype_bytes(kv));
-        std::cout << "decode kv " << assay::attention::to_string(kv) << " " << attn.implementation()
-                  << " threads=" << team.size() << ": " << sec * 1e3 << " ms, " << bytes / sec / 1e9
-                  << " GB/s (by CPU time " << bytes / cpu / 1e9 << ")\n";
+        std::cout << "decode kv " << assay::attention::to_string(kv) << " "
+                  << attn.decode_implementation() << " threads=" << team.size() << ": " << sec * 1e3
+                  << " ms, " << bytes / sec / 1e9 << " GB/s (by CPU time " << bytes / cpu / 1e9
+                  << ")\n";
     }
 }

@@ -56,8 +56,11 @@ void FlashAttentionKernel::prepare() {
     attention_detail::team_zero(*im.team, static_cast<float*>(im.o.get()), nq);
     im.flash = std::make_unique<attention::FlashAttentionCpu>(s, im.c.q_dtype, im.c.kv_dtype,
                                                               im.team->size());
-    im.implementation = fmt::format("{}; {} threads; FLOP = 4·B·H·D·unmasked (q, k) pairs",
-                                    im.flash->implementation(), im.team->size());
+    im.implementation =
+        fmt::format("{}; {} threads; FLOP = 4·B·H·D·unmasked (q, k) pairs",
+                    im.c.phase == attention::Phase::prefill ? im.flash->prefill_implementation()
+                                                            : im.flash->decode_implementation(),
+                    im.team->size());
     im.ran = false;
 }
 

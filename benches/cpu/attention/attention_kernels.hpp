@@ -43,7 +43,8 @@ class FlashAttentionKernel final : public Kernel {
     Verification verify() override;
     /// flops: 4·B·H·D·unmasked pairs; decode also bytes_stream = K+V+Q+O bytes.
     WorkModel work() const override;
-    /// FlashAttentionCpu::implementation() plus the FLOP convention.
+    /// FlashAttentionCpu::prefill_implementation() or decode_implementation() (the phase of the
+    /// case) plus the FLOP convention.
     std::string implementation() const override;
 
     /// Test seam: adds `delta` to element `index` of O (flat [B][H][S_q][D] index).

@@ -53,6 +53,7 @@ const char* to_string(Path p) {
 namespace {
 
 using detail::kDecodeKvBlock;
+using detail::kDecodePrefetchKeys;
 using detail::KernelSet;
 using detail::kPrefillKvBlock;
 using detail::kRowPad;
@@ -485,13 +486,20 @@ std::int64_t FlashAttentionCpu::decode_chunks() const {
     return impl_->chunks;
 }
 
-std::string FlashAttentionCpu::implementation() const {
+std::string FlashAttentionCpu::prefill_implementation() const {
+    const Impl& im = *impl_;
+    return fmt::format("flash prefill {} {} Br={} Bc={} ({} q heads per kv head stacked)",
+                       to_string(im.q_dtype), im.kernels.name, im.block_rows, kPrefillKvBlock,
+                       im.group());
+}
+
+std::string FlashAttentionCpu::decode_implementation() const {
     const Impl& im = *impl_;
     return fmt::format(
-        "flash {} {} Br={} Bc={} ({} q heads per kv head stacked); decode split-K q {} kv {} {} "
-        "chunks={} tile={}",
-        to_string(im.q_dtype), im.kernels.name, im.block_rows, kPrefillKvBlock, im.group(),
-        to_string(im.q_dtype), to_string(im.kv_dtype), im.kernels.name, im.chunks, kDecodeKvBlock);
+        "flash decode split-K q {} kv {} {} chunks={} per (batch, kv head), tile={} keys, L2 "
+        "prefetch {} keys ahead",
+        to_string(im.q_dtype), to_string(im.kv_dtype), im.kernels.name, im.chunks, kDecodeKvBlock,
+        kDecodePrefetchKeys);
 }
 
 }  // namespace assay::attention

@@ -99,8 +99,12 @@ class FlashAttentionCpu {
     /// KV chunks each (batch, KV head) is split into by decode (≥ 1).
     std::int64_t decode_chunks() const;
 
-    /// What runs, e.g. "flash fp32 avx512f Br=64 Bc=128" / "decode split-K bf16 kv neon".
-    std::string implementation() const;
+    /// What prefill() runs, e.g. "flash prefill fp32 avx512f Br=16 Bc=64 (4 q heads per kv
+    /// head stacked)".
+    std::string prefill_implementation() const;
+    /// What decode() runs, e.g. "flash decode split-K q fp32 kv bf16 neon chunks=2 per (batch,
+    /// kv head), tile=64 keys, L2 prefetch 256 keys ahead".
+    std::string decode_implementation() const;
 
   private:
     struct Impl;

@@ -468,6 +468,20 @@ void prefill_item(const PrefillJob& job, std::int64_t item, const PrefillScratch
 // ---------------------------------------------------------------------------------------------
 // Decode
 // ---------------------------------------------------------------------------------------------
+//
+// Decode is a stream: every K and V byte is read once from DRAM, and each KV element feeds only
+// g = heads_q / heads_kv query rows (2·g FLOP per element). At fp32 KV and g = 4 that is 2 FLOP
+// per byte, so on a core with one 512-bit FMA per cycle (Zen 4) the kernel needs about half the
+// core's FMA peak just to keep up with DRAM. Two things matter, both measured on Zen 4 (B=1,
+// 32/8 heads, 64k fp32 KV, 2 threads; tools: the flash bench test and a paired harness):
+//  - few loads per FMA: Q·Kᵀ runs 4 rows × 4 keys per step with the 4 query vectors loaded once
+//    per step (8 loads per 16 FMA instead of 5 per 4), P·V keeps 2 rows × 8 column vectors in
+//    registers; in-cache throughput went from 43 to 86 GB/s;
+//  - memory-level parallelism: the hardware stream prefetchers follow one rising address
+//    stream but not the column walks of a tile, and the L1 miss buffers alone cannot cover
+//    DRAM latency; so the tile kDecodePrefetchKeys ahead is software-prefetched into L2
+//    (prefetcht1), in rising address order, while this tile is computed (0.63 → 0.87 of a plain
+//    read of the same buffers, paired in time).
 
 template <class V, Dtype Kv>
 inline typename V::F load_kv(const void* base, std::int64_t i) {
@@ -480,67 +494,65 @@ inline typename V::F load_kv(const void* base, std::int64_t i) {
     }
 }
 
-inline constexpr int kDecodeRowGroup = 4;
-/// Decode streams K and V once from DRAM. While the scores of a K tile are computed, the V rows
-/// of the same keys are prefetched in rising address order for the P·V pass that follows.
-/// Measured on Zen 4 (B=1, 32/8 heads, 64k fp32 KV): prefetching V one or two tiles ahead, or K
-/// ahead too, was no faster or slower; larger tiles (64 keys) no faster either.
-inline constexpr bool kDecodeSoftwarePrefetch = true;
-
-template <Dtype Kv>
-inline void prefetch_kv(const void* base, std::int64_t i) {
-    __builtin_prefetch(static_cast<const unsigned char*>(base) +
-                       i * static_cast<std::int64_t>(Kv == Dtype::f32 ? 4 : 2));
+/// Prefetches bytes [from, from + bytes) into L2 (locality 2 = prefetcht1 on x86, PLDL2KEEP on
+/// aarch64), one request per cache line, in rising order.
+inline void prefetch_l2(const unsigned char* from, std::int64_t bytes) {
+    for (std::int64_t off = 0; off < bytes; off += 64) {
+        __builtin_prefetch(from + off, 0, 2);
+    }
 }
 
-/// s[r][j] = q[r] · K[j] for RB rows × KB keys at once (RB·KB = 16 accumulators; q fp32
-/// [rows][D] from L1, K tile from memory, each K vector widened once and used RB times). The 16
-/// dot products are reduced together (V::hsum16), far cheaper than 16 horizontal sums.
-template <class V, Dtype Kv, int RB, int KB>
-inline void decode_qk_block(const float* q, const void* k, const void* vv, std::int64_t j,
-                            std::int64_t d_len, float* s) {
-    static_assert(RB * KB == 16);
+/// s[r][j + c] = q[r] · K[j + c] for RB rows × KB keys (RB·KB = 16 accumulators), D/W steps of
+/// RB query loads + KB key loads + 16 FMAs; the 16 dot products are reduced together (hsum16).
+/// With Ahead, the same bytes of the tile kDecodePrefetchKeys ahead (`ahead`) are prefetched
+/// into L2 step by step, one request per cache line, mirroring this block's K reads.
+template <class V, Dtype Kv, int D, int RB, bool Ahead>
+inline void decode_qk_block(const float* q, const void* k, std::int64_t j, float* s,
+                            const unsigned char* ahead) {
+    constexpr int kKb = 16 / RB;
+    constexpr std::int64_t kStepBytes = V::W * (Kv == Dtype::f32 ? 4 : 2);
     typename V::F acc[16];
     for (int i = 0; i < 16; ++i) {
         acc[i] = V::zero();
     }
-    // Key by key, each key's row read front to back: the addresses of a tile rise monotonically,
-    // which the hardware stream prefetchers follow (a column-wise walk over the tile's rows —
-    // 16 rows 512 B apart, stepping 64 B — was seen to defeat them: 15 GB/s against 56 GB/s
-    // STREAM sum on Zen 4). The V rows of the same keys are prefetched in the same rising order
-    // for the P·V pass that follows.
-    for (int c = 0; c < KB; ++c) {
-        for (std::int64_t d = 0; d < d_len; d += V::W) {
-            const typename V::F kv = load_kv<V, Kv>(k, (j + c) * d_len + d);
-            if constexpr (kDecodeSoftwarePrefetch) {
-                prefetch_kv<Kv>(vv, (j + c) * d_len + d);
+    for (int d = 0; d < D; d += V::W) {
+        typename V::F qv[RB];
+        for (int r = 0; r < RB; ++r) {
+            qv[r] = V::load(q + r * D + d);
+        }
+        for (int c = 0; c < kKb; ++c) {
+            const typename V::F kv = load_kv<V, Kv>(k, (j + c) * D + d);
+            if constexpr (Ahead) {
+                const std::int64_t at = (j * D + (d / V::W * kKb + c) * V::W) * kStepBytes / V::W;
+                if (at % 64 == 0) {
+                    __builtin_prefetch(ahead + at, 0, 2);
+                }
             }
             for (int r = 0; r < RB; ++r) {
-                acc[r * KB + c] = V::fma(V::load(q + r * d_len + d), kv, acc[r * KB + c]);
+                acc[r * kKb + c] = V::fma(qv[r], kv, acc[r * kKb + c]);
             }
         }
     }
     float out[16];
     V::hsum16(acc, out);
     for (int r = 0; r < RB; ++r) {
-        for (int c = 0; c < KB; ++c) {
-            s[r * kDecodeKvBlock + j + c] = out[r * KB + c];
+        for (int c = 0; c < kKb; ++c) {
+            s[r * kDecodeKvBlock + j + c] = out[r * kKb + c];
         }
     }
 }
 
-/// One key, RB rows (tile tails).
-template <class V, Dtype Kv, int RB>
-inline void decode_qk_one(const float* q, const void* k, std::int64_t j, std::int64_t d_len,
-                          float* s) {
+/// One key, RB rows (the keys of a tile past its last whole block).
+template <class V, Dtype Kv, int D, int RB>
+inline void decode_qk_one(const float* q, const void* k, std::int64_t j, float* s) {
     typename V::F acc[RB];
     for (int r = 0; r < RB; ++r) {
         acc[r] = V::zero();
     }
-    for (std::int64_t d = 0; d < d_len; d += V::W) {
-        const typename V::F kv = load_kv<V, Kv>(k, j * d_len + d);
+    for (int d = 0; d < D; d += V::W) {
+        const typename V::F kv = load_kv<V, Kv>(k, j * D + d);
         for (int r = 0; r < RB; ++r) {
-            acc[r] = V::fma(V::load(q + r * d_len + d), kv, acc[r]);
+            acc[r] = V::fma(V::load(q + r * D + d), kv, acc[r]);
         }
     }
     for (int r = 0; r < RB; ++r) {
@@ -548,92 +560,89 @@ inline void decode_qk_one(const float* q, const void* k, std::int64_t j, std::in
     }
 }
 
-template <class V, Dtype Kv, int RB>
-inline void decode_qk_rows(const float* q, const void* k, const void* vv, std::int64_t kc,
-                           std::int64_t d_len, float* s) {
+template <class V, Dtype Kv, int D, int RB, bool Ahead>
+inline void decode_qk_rows(const float* q, const void* k, std::int64_t kc, float* s,
+                           const unsigned char* ahead) {
     constexpr int kKb = 16 / RB;
     std::int64_t j = 0;
     for (; j + kKb <= kc; j += kKb) {
-        decode_qk_block<V, Kv, RB, kKb>(q, k, vv, j, d_len, s);
+        decode_qk_block<V, Kv, D, RB, Ahead>(q, k, j, s, ahead);
     }
     for (; j < kc; ++j) {
-        decode_qk_one<V, Kv, RB>(q, k, j, d_len, s);
+        decode_qk_one<V, Kv, D, RB>(q, k, j, s);
     }
 }
 
-/// o[r][cols] = o·alpha[r] + Σ_j p[r][j] V[j][cols] for RB rows, 4 vectors of columns at a time
-/// (RB·4 accumulators; each V vector widened once and used RB times).
-template <class V, Dtype Kv, int RB>
-inline void decode_pv_rows(const float* p, const void* vv, std::int64_t kc, std::int64_t d_len,
-                           float* o, const float* alpha) {
-    constexpr int kNv = 4;
-    for (std::int64_t d = 0; d < d_len; d += kNv * V::W) {
-        typename V::F acc[RB][kNv];
-        for (int r = 0; r < RB; ++r) {
-            const typename V::F a = V::set1(alpha[r]);
-            for (int c = 0; c < kNv; ++c) {
-                acc[r][c] = V::mul(V::load(o + r * d_len + d + c * V::W), a);
-            }
+/// o[r][d0 .. d0 + CV·W) = o·alpha[r] + Σ_j p[r][j] V[j][same columns] for RB rows, the RB·CV
+/// accumulators in registers for the whole tile; each V vector is loaded once and used RB times.
+/// With Ahead, each V row of the tile kDecodePrefetchKeys ahead is prefetched into L2 as the
+/// same row of this tile is read.
+template <class V, Dtype Kv, int D, int RB, int CV, bool Ahead>
+inline void decode_pv_block(const float* p, const void* vv, std::int64_t kc, std::int64_t d0,
+                            float* o, const float* alpha, const unsigned char* ahead) {
+    typename V::F acc[RB][CV];
+    for (int r = 0; r < RB; ++r) {
+        const typename V::F a = V::set1(alpha[r]);
+        for (int c = 0; c < CV; ++c) {
+            acc[r][c] = V::mul(V::load(o + r * D + d0 + c * V::W), a);
         }
-        for (std::int64_t j = 0; j < kc; ++j) {
-            typename V::F x[kNv];
-            for (int c = 0; c < kNv; ++c) {
-                x[c] = load_kv<V, Kv>(vv, j * d_len + d + c * V::W);
-            }
+    }
+    for (std::int64_t j = 0; j < kc; ++j) {
+        if constexpr (Ahead) {
+            constexpr std::int64_t kRowBytes = D * (Kv == Dtype::f32 ? 4 : 2);
+            prefetch_l2(ahead + j * kRowBytes, kRowBytes);
+        }
+        typename V::F pr[RB];
+        for (int r = 0; r < RB; ++r) {
+            pr[r] = V::set1(p[r * kDecodeKvBlock + j]);
+        }
+        for (int c = 0; c < CV; ++c) {
+            const typename V::F x = load_kv<V, Kv>(vv, j * D + d0 + c * V::W);
             for (int r = 0; r < RB; ++r) {
-                const typename V::F pr = V::set1(p[r * kDecodeKvBlock + j]);
-                for (int c = 0; c < kNv; ++c) {
-                    acc[r][c] = V::fma(pr, x[c], acc[r][c]);
-                }
+                acc[r][c] = V::fma(pr[r], x, acc[r][c]);
             }
         }
-        for (int r = 0; r < RB; ++r) {
-            for (int c = 0; c < kNv; ++c) {
-                V::store(o + r * d_len + d + c * V::W, acc[r][c]);
-            }
+    }
+    for (int r = 0; r < RB; ++r) {
+        for (int c = 0; c < CV; ++c) {
+            V::store(o + r * D + d0 + c * V::W, acc[r][c]);
         }
     }
 }
 
-template <class V, Dtype Kv, bool Pv>
-inline void decode_rows(std::int64_t rows, const float* q_or_p, const void* kv, const void* kv_next,
-                        std::int64_t kc, std::int64_t d_len, float* s_or_o, const float* alpha) {
+template <class V, Dtype Kv, int D, int RB, bool Ahead>
+inline void decode_pv_rows(const float* p, const void* vv, std::int64_t kc, float* o,
+                           const float* alpha, const unsigned char* ahead) {
+    constexpr int kVectors = D / V::W;
+    constexpr int kCv = 16 / RB < kVectors ? 16 / RB : kVectors;
+    static_assert(kVectors % kCv == 0);
+    decode_pv_block<V, Kv, D, RB, kCv, Ahead>(p, vv, kc, 0, o, alpha, ahead);
+    for (std::int64_t d0 = kCv * V::W; d0 < D; d0 += kCv * V::W) {
+        decode_pv_block<V, Kv, D, RB, kCv, false>(p, vv, kc, d0, o, alpha, nullptr);
+    }
+}
+
+/// Runs f(row, integral_constant<RB>) over `rows` rows in groups of kMax, then 2, then 1.
+template <int kMax, class F>
+inline void for_row_groups(std::int64_t rows, F&& f) {
     std::int64_t r = 0;
-    const auto call = [&](auto rb) {
-        constexpr int kRb = decltype(rb)::value;
-        if constexpr (Pv) {
-            decode_pv_rows<V, Kv, kRb>(q_or_p + r * kDecodeKvBlock, kv, kc, d_len,
-                                       s_or_o + r * d_len, alpha + r);
-        } else {
-            decode_qk_rows<V, Kv, kRb>(q_or_p + r * d_len, kv, kv_next, kc, d_len,
-                                       s_or_o + r * kDecodeKvBlock);
-        }
-        r += kRb;
-    };
-    while (rows - r >= kDecodeRowGroup) {
-        call(std::integral_constant<int, kDecodeRowGroup>{});
+    for (; rows - r >= kMax; r += kMax) {
+        f(r, std::integral_constant<int, kMax>{});
     }
-    switch (rows - r) {
-        case 3:
-            call(std::integral_constant<int, 2>{});
-            call(std::integral_constant<int, 1>{});
-            break;
-        case 2:
-            call(std::integral_constant<int, 2>{});
-            break;
-        case 1:
-            call(std::integral_constant<int, 1>{});
-            break;
-        default:
-            break;
+    if constexpr (kMax > 2) {
+        for (; rows - r >= 2; r += 2) {
+            f(r, std::integral_constant<int, 2>{});
+        }
+    }
+    for (; r < rows; ++r) {
+        f(r, std::integral_constant<int, 1>{});
     }
 }
 
-/// One decode work item: partial softmax state of its rows over its kv chunk.
-template <class V, Dtype Kv>
-void decode_item(const DecodeJob& job, std::int64_t item, const DecodeScratch& s) {
+/// One decode work item at head dim D: partial softmax state of its rows over its kv chunk.
+template <class V, Dtype Kv, int D>
+void decode_item_d(const DecodeJob& job, std::int64_t item, const DecodeScratch& s) {
     const Shape& sh = job.shape;
-    const std::int64_t d_len = sh.head_dim;
     const std::int64_t g = sh.heads_q / sh.heads_kv;
     const std::int64_t rows = g * sh.seq_q;
     const std::int64_t bkv = item / job.chunks;
@@ -647,25 +656,48 @@ void decode_item(const DecodeJob& job, std::int64_t item, const DecodeScratch& s
     for (std::int64_t r = 0; r < rows; ++r) {
         const std::int64_t h = kvh * g + r / sh.seq_q;
         const std::int64_t i = r % sh.seq_q;
-        const std::int64_t base = ((b * sh.heads_q + h) * sh.seq_q + i) * d_len;
-        for (std::int64_t d = 0; d < d_len; ++d) {
-            s.q[r * d_len + d] = load_scalar(job.q_dtype, job.q, base + d);
+        const std::int64_t base = ((b * sh.heads_q + h) * sh.seq_q + i) * D;
+        for (std::int64_t d = 0; d < D; ++d) {
+            s.q[r * D + d] = load_scalar(job.q_dtype, job.q, base + d);
         }
         s.limit[r] = static_cast<std::int32_t>(sh.causal ? i + off + 1 : sh.seq_kv);
         s.m[r] = kNegInf;
         s.l[r] = 0;
     }
-    fill_zero(s.o, rows * d_len);
+    fill_zero(s.o, rows * D);
 
-    const std::int64_t es = static_cast<std::int64_t>(dtype_bytes(Kv));
-    const auto* kbase = static_cast<const unsigned char*>(job.k) + bkv * sh.seq_kv * d_len * es;
-    const auto* vbase = static_cast<const unsigned char*>(job.v) + bkv * sh.seq_kv * d_len * es;
+    constexpr std::int64_t kEs = Kv == Dtype::f32 ? 4 : 2;
+    constexpr std::int64_t kRowBytes = D * kEs;
+    const auto* kbase = static_cast<const unsigned char*>(job.k) + bkv * sh.seq_kv * kRowBytes;
+    const auto* vbase = static_cast<const unsigned char*>(job.v) + bkv * sh.seq_kv * kRowBytes;
     const typename V::F neg_inf = V::set1(kNegInf);
     for (std::int64_t j0 = c0; j0 < c1; j0 += kDecodeKvBlock) {
         const std::int64_t kc = min64(kDecodeKvBlock, c1 - j0);
-        const void* kt = kbase + j0 * d_len * es;
-        const void* vt = vbase + j0 * d_len * es;
-        decode_rows<V, Kv, false>(rows, s.q, kt, vt, kc, d_len, s.s, nullptr);
+        const unsigned char* kt = kbase + j0 * kRowBytes;
+        const unsigned char* vt = vbase + j0 * kRowBytes;
+        // The tile kDecodePrefetchKeys ahead, within this chunk (the next chunk belongs to
+        // another work item, maybe on another core).
+        // Only whole tiles are prefetched (the last tile of a chunk is the only short one).
+        const bool ahead = j0 + kDecodePrefetchKeys + kc <= c1;
+        const auto qk = [&](auto pre) {
+            for_row_groups<4>(rows, [&](std::int64_t r, auto rb) {
+                constexpr bool kAhead = decltype(pre)::value;
+                const bool first = r == 0;
+                if (kAhead && first) {
+                    decode_qk_rows<V, Kv, D, decltype(rb)::value, true>(
+                        s.q + r * D, kt, kc, s.s + r * kDecodeKvBlock,
+                        kt + kDecodePrefetchKeys * kRowBytes);
+                } else {
+                    decode_qk_rows<V, Kv, D, decltype(rb)::value, false>(
+                        s.q + r * D, kt, kc, s.s + r * kDecodeKvBlock, nullptr);
+                }
+            });
+        };
+        if (ahead) {
+            qk(std::true_type{});
+        } else {
+            qk(std::false_type{});
+        }
         for (std::int64_t r = 0; r < rows; ++r) {
             float* sr = s.s + r * kDecodeKvBlock;
             const std::int64_t valid = min64(kc, s.limit[r] - j0);
@@ -692,17 +724,44 @@ void decode_item(const DecodeJob& job, std::int64_t item, const DecodeScratch& s
             s.l[r] = s.l[r] * a + V::hsum(sum);
             s.m[r] = m_new;
         }
-        decode_rows<V, Kv, true>(rows, s.s, vt, nullptr, kc, d_len, s.o, s.alpha);
+        constexpr int kPvRows = D / V::W >= 8 ? 2 : 4;
+        for_row_groups<kPvRows>(rows, [&](std::int64_t r, auto rb) {
+            constexpr int kRb = decltype(rb)::value;
+            if (ahead && r == 0) {
+                decode_pv_rows<V, Kv, D, kRb, true>(s.s + r * kDecodeKvBlock, vt, kc, s.o + r * D,
+                                                    s.alpha + r,
+                                                    vt + kDecodePrefetchKeys * kRowBytes);
+            } else {
+                decode_pv_rows<V, Kv, D, kRb, false>(s.s + r * kDecodeKvBlock, vt, kc, s.o + r * D,
+                                                     s.alpha + r, nullptr);
+            }
+        });
     }
 
-    float* part = job.partial + item * rows * (2 + d_len);
+    float* part = job.partial + item * rows * (2 + D);
     for (std::int64_t r = 0; r < rows; ++r) {
-        float* dst = part + r * (2 + d_len);
+        float* dst = part + r * (2 + D);
         dst[0] = s.m[r];
         dst[1] = s.l[r];
-        for (std::int64_t d = 0; d < d_len; ++d) {
-            dst[2 + d] = s.o[r * d_len + d];
+        for (std::int64_t d = 0; d < D; ++d) {
+            dst[2 + d] = s.o[r * D + d];
         }
+    }
+}
+
+/// One decode work item (head_dim is 64, 128 or 256: FlashAttentionCpu checks it).
+template <class V, Dtype Kv>
+void decode_item(const DecodeJob& job, std::int64_t item, const DecodeScratch& s) {
+    switch (job.shape.head_dim) {
+        case 64:
+            decode_item_d<V, Kv, 64>(job, item, s);
+            break;
+        case 128:
+            decode_item_d<V, Kv, 128>(job, item, s);
+            break;
+        default:
+            decode_item_d<V, Kv, 256>(job, item, s);
+            break;
     }
 }
 
