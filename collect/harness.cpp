@@ -398,6 +398,10 @@ std::optional<Measurement> measure(const BenchmarkDef& def, const SamplingPolicy
         if (!v.ok) {
             r.message = "verification failed: " + v.detail;
         }
+    } catch (const UnsupportedError& e) {
+        r.status = ResultStatus::skipped;
+        r.verified = false;
+        r.message = e.what();
     } catch (const std::exception& e) {
         r.status = ResultStatus::failed;
         r.verified = false;

@@ -1,6 +1,7 @@
 #pragma once
 /// Assay's one exception hierarchy. Libraries throw these; only the CLI prints them.
-/// "Unsupported here" is never an exception: it is a skip with a reason (see result.hpp).
+/// "Unsupported here" is a skip with a reason (see result.hpp), not a failure: the catalog sets it
+/// when it can tell up front; a kernel that only finds out on the device throws UnsupportedError.
 #include <stdexcept>
 #include <string>
 
@@ -34,6 +35,14 @@ class StoreError : public Error {
 class SchemaTooNewError : public StoreError {
   public:
     using StoreError::StoreError;
+};
+
+/// The benchmark cannot run here, found out only when its kernel is prepared (e.g. a library has
+/// no engine for the problem on this device). The harness records a *skipped* result with what()
+/// as the reason, never a failed one.
+class UnsupportedError : public Error {
+  public:
+    using Error::Error;
 };
 
 }  // namespace assay

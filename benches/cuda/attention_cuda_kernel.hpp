@@ -2,6 +2,7 @@
 /// The CUDA attention kernels (benches/cuda/attention_cuda.hpp) as Kernels, device-timed with
 /// CUDA events. Built only with CUDA; the header itself is plain C++ (no CUDA types).
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,6 +13,20 @@
 #include "benches/kernel.hpp"
 
 namespace assay {
+
+/// O[b][h][i][0..head_dim) of a device attention's latest run, as floats.
+using AttentionRowReader =
+    std::function<std::vector<float>(std::int64_t b, std::int64_t h, std::int64_t i)>;
+
+/// The fp64 check shared by the CUDA attention backends: attention::verify_rows over
+/// attention::sample_rows(c.shape), the host regenerating (attn_input_bits, seeds `seed`,
+/// `seed + 1`, `seed + 2`) only the Q rows and K/V heads those rows read. `o_is_f32`: O is stored
+/// in fp32 and products/softmax are fp32 (compute dtype f32); else O is stored in the input dtype
+/// and P is rounded to it for P.V (compute dtype = the input dtype). Never throws: an error becomes
+/// a failed Verification with the message.
+Verification verify_cuda_attention(const attention::AttentionCase& c, cuda::AttnDtype dtype,
+                                   std::uint64_t seed, bool o_is_f32,
+                                   const AttentionRowReader& read_row);
 
 /// One attention case (prefill: flash-2 on the tensor cores; decode: split-KV) on one CUDA
 /// device. Inputs are the CPU suite's seeded values (same seeds, bit-identical), generated on the

@@ -37,11 +37,17 @@ class NeverKernel final : public assay::Kernel {
 
 int made = 0;
 int made_device = -1;
+int made_cudnn = 0;
 
 assay::CudaAttentionRuntime fake_runtime() {
     assay::CudaAttentionRuntime r;
     r.make_kernel = [](const AttentionCase&, int device) -> std::unique_ptr<assay::Kernel> {
         ++made;
+        made_device = device;
+        return std::make_unique<NeverKernel>();
+    };
+    r.make_cudnn_kernel = [](const AttentionCase&, int device) -> std::unique_ptr<assay::Kernel> {
+        ++made_cudnn;
         made_device = device;
         return std::make_unique<NeverKernel>();
     };
@@ -130,6 +136,7 @@ TEST_CASE("attention cuda defs: H100 lists every bf16/f16 case with the CPU suit
     }
     REQUIRE(expected.size() > 20);
     std::set<std::string> flash;
+    std::set<std::string> cudnn_ids;
     std::set<std::string> names;
     for (const auto& d : defs) {
         INFO(d.full_name() << " skip: " << d.skip_reason);
@@ -144,10 +151,17 @@ TEST_CASE("attention cuda defs: H100 lists every bf16/f16 case with the CPU suit
             CHECK(d.skip_reason.empty());
         } else {
             CHECK(d.backend == "cuda.cudnn");
-            CHECK(d.skip_reason == "cuDNN SDPA backend: not implemented in this build");
+            cudnn_ids.insert(d.bench_case.id());
+            CHECK(d.skip_reason.empty());
+            CHECK(context(d, "working_set_bytes") > 0);
+            if (d.bench_case.benchmark == "attention.decode") {
+                CHECK(d.suites == std::vector<std::string>{"full"});
+            }
         }
     }
     CHECK(flash == expected);
+    // cuDNN takes every case the flash backend lists, with the same params.
+    CHECK(cudnn_ids == expected);
 
     const auto* prefill = find_def(defs, "attention.prefill", kHeadlinePrefill);
     REQUIRE(prefill != nullptr);
@@ -180,6 +194,22 @@ TEST_CASE("attention cuda defs: H100 lists every bf16/f16 case with the CPU suit
     const auto* cudnn = find_def(defs, "attention.prefill", kHeadlinePrefill, "cuda.cudnn");
     REQUIRE(cudnn != nullptr);
     CHECK(cudnn->bench_case == prefill->bench_case);
+    CHECK(cudnn->full_name() != prefill->full_name());
+    CHECK(context(*cudnn, "peak_estimate_ops_per_s") ==
+          context(*prefill, "peak_estimate_ops_per_s"));
+    CHECK(context(*cudnn, "flops_per_run.unmasked_pairs") ==
+          context(*prefill, "flops_per_run.unmasked_pairs"));
+    // Q, K, V and O in bf16: (2 * 32 + 2 * 8) heads * 4096 * 128 * 2 bytes.
+    CHECK(context(*cudnn, "working_set_bytes") == Approx(80.0 * 4096 * 128 * 2));
+    made_cudnn = 0;
+    CHECK(cudnn->make() != nullptr);
+    CHECK(made_cudnn == 1);
+    const auto* cudnn_decode =
+        find_def(defs, "attention.decode",
+                 {{"preset", "llama3_8b"}, {"batch", "8"}, {"kv_len", "16384"}, {"dtype", "bf16"}},
+                 "cuda.cudnn");
+    REQUIRE(cudnn_decode != nullptr);
+    CHECK(cudnn_decode->bench_case == decode->bench_case);
 
     // The f16 twin uses the fp16 peak; the quick suite is the bf16 headline prefill (both
     // backends) and decode.
@@ -215,11 +245,29 @@ TEST_CASE("attention cuda defs: memory cap, old devices and several GPUs", "[att
     CHECK(tiny->skip_reason.empty());
 
     const auto volta = defs_for(host_with({fake_gpu(0, 7, 0, 80, 1530, 32 * kGiB)}));
+    std::set<std::string> volta_backends;
     for (const auto& d : volta) {
-        if (d.backend == "cuda.flash") {
-            CHECK(d.skip_reason.find("below 8.0") != std::string::npos);
+        volta_backends.insert(d.backend);
+        CHECK(d.skip_reason.find("below 8.0") != std::string::npos);
+        CHECK_FALSE(d.make);
+    }
+    CHECK(volta_backends == std::set<std::string>{"cuda.flash", "cuda.cudnn"});
+
+    // cuDNN missing: only the cuda.cudnn entries are skipped, with the loader's reason.
+    auto no_cudnn = fake_runtime();
+    no_cudnn.cudnn_unavailable_reason =
+        "cuDNN unavailable: libcudnn.so.9 not found: libcudnn.so.9: cannot open shared object file";
+    std::size_t skipped_cudnn = 0;
+    for (const auto& d : defs_for(h100_host(), no_cudnn)) {
+        if (d.backend == "cuda.cudnn") {
+            CHECK(d.skip_reason == no_cudnn.cudnn_unavailable_reason);
+            CHECK_FALSE(d.make);
+            ++skipped_cudnn;
+        } else {
+            CHECK(d.skip_reason.empty());
         }
     }
+    CHECK(skipped_cudnn > 20);
 
     const auto two = defs_for(host_with(
         {fake_gpu(0, 9, 0, 132, 1980, 80 * kGiB), fake_gpu(1, 8, 0, 108, 1410, 80 * kGiB)}));

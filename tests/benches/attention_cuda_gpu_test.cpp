@@ -6,13 +6,19 @@
 #include <cmath>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "benches/attention_cases.hpp"
 #include "benches/cuda/attention_cuda.hpp"
 #include "benches/cuda/attention_cuda_kernel.hpp"
 #include "benches/cuda/triad_cuda.hpp"
+#include "core/error.hpp"
 #include "tests/benches/gpu_test_support.hpp"
+
+#if ASSAY_HAVE_CUDNN
+#include "benches/cuda/attention_cudnn_kernel.hpp"
+#endif
 
 namespace {
 
@@ -118,6 +124,78 @@ TEST_CASE("cuda attention: a NaN output fails verification", "[gpu][attention]")
     k.device_attention()->corrupt_output_for_test(0, 1, 63, 0, std::nanf(""));
     CHECK_FALSE(k.verify().ok);
 }
+
+#if ASSAY_HAVE_CUDNN
+namespace {
+
+/// Prepares `k`; false (after printing cuDNN's reason) when cuDNN refuses the case here, which
+/// the harness records as a skip.
+bool prepare_or_skip(assay::CudnnAttentionKernel& k) {
+    try {
+        k.prepare();
+        return true;
+    } catch (const assay::UnsupportedError& e) {
+        std::printf("cuDNN skipped: %s\n", e.what());
+        WARN("cuDNN skipped: " << e.what());
+        return false;
+    }
+}
+
+}  // namespace
+
+TEST_CASE("cudnn attention: causal GQA prefill and decode verify (or skip with cuDNN's reason)",
+          "[gpu][attention][cudnn]") {
+    const std::vector<std::pair<Phase, assay::attention::Shape>> cases = {
+        {Phase::prefill, {1, 8, 2, 128, 256, 256, true}},   // GQA 4, causal
+        {Phase::prefill, {2, 4, 4, 64, 130, 130, true}},    // ragged tiles, batch 2
+        {Phase::prefill, {1, 8, 1, 128, 96, 320, true}},    // bottom-right mask (Sq < Skv)
+        {Phase::prefill, {1, 4, 2, 128, 200, 200, false}},  // no mask
+        {Phase::decode, {2, 8, 2, 128, 1, 1024, false}},    // one query token
+    };
+    int ran = 0;
+    for (const Dtype dtype : {Dtype::bf16, Dtype::f16}) {
+        for (const auto& [phase, s] : cases) {
+            INFO(assay::attention::dtype_param(dtype)
+                 << " B" << s.batch << " H" << s.heads_q << "/" << s.heads_kv << " D" << s.head_dim
+                 << " Sq" << s.seq_q << " Skv" << s.seq_kv << (s.causal ? " causal" : ""));
+            assay::CudnnAttentionKernel k(make_case(phase, dtype, s), 0);
+            if (!prepare_or_skip(k)) {
+                continue;
+            }
+            ++ran;
+            std::printf("cuDNN: %s\n", k.implementation().c_str());
+            CHECK(k.implementation().find("cuDNN") != std::string::npos);
+            assay::test::run_prepared_and_verify(k, 2);
+            REQUIRE(k.extra_metrics().size() == 1);
+            CHECK(k.extra_metrics()[0].name == "cudnn_workspace_bytes");
+        }
+    }
+    std::printf("cuDNN SDPA ran %d of %zu cases\n", ran, 2 * cases.size());
+}
+
+TEST_CASE("cudnn attention: a corrupted or NaN output fails verification",
+          "[gpu][attention][cudnn]") {
+    assay::CudnnAttentionKernel k(
+        make_case(Phase::prefill, Dtype::bf16, {1, 8, 2, 128, 128, 128, true}), 0);
+    if (!prepare_or_skip(k)) {
+        return;
+    }
+    k.run();
+    const auto first = k.verify();
+    INFO(first.detail);
+    REQUIRE(first.ok);
+    auto* dev = k.sdpa();
+    REQUIRE(dev != nullptr);
+    // Row 0 of (batch 0, head 0) is always sampled; +3 is far outside any tolerance.
+    const float was = dev->output_row(0, 0, 0)[5];
+    dev->corrupt_output_for_test(0, 0, 0, 5, was + 3.0F);
+    CHECK_FALSE(k.verify().ok);
+    k.run();  // a fresh run overwrites the corruption
+    CHECK(k.verify().ok);
+    dev->corrupt_output_for_test(0, 7, 127, 0, std::nanf(""));
+    CHECK_FALSE(k.verify().ok);
+}
+#endif
 
 int main(int argc, char** argv) {
     if (assay::test::skip_without_gpu()) {

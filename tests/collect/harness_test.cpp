@@ -17,7 +17,8 @@ struct Script {
     std::function<double(std::size_t)> seconds;  ///< time of the i-th run() (warm-up included)
     bool verify_ok = true;
     bool throw_in_run = false;
-    std::vector<double> returned;  ///< every time handed out, in order
+    bool unsupported_in_prepare = false;  ///< prepare() throws UnsupportedError
+    std::vector<double> returned;         ///< every time handed out, in order
     std::size_t runs = 0;
     std::size_t prepares = 0;
 };
@@ -26,7 +27,12 @@ struct Script {
 class ScriptedKernel : public assay::Kernel {
   public:
     explicit ScriptedKernel(Script& s) : s_(s) {}
-    void prepare() override { ++s_.prepares; }
+    void prepare() override {
+        ++s_.prepares;
+        if (s_.unsupported_in_prepare) {
+            throw assay::UnsupportedError("cuDNN has no engine for this graph");
+        }
+    }
     void run() override {
         if (s_.throw_in_run) {
             throw std::runtime_error("device fell off the bus");
@@ -185,6 +191,22 @@ TEST_CASE("a kernel that throws is a failed result with the message", "[collect]
     CHECK(c.results[0].status == assay::ResultStatus::failed);
     CHECK(c.results[0].message == "device fell off the bus");
     CHECK(c.results[1].status == assay::ResultStatus::ok);
+}
+
+TEST_CASE("a kernel that finds out in prepare() it cannot run here is a skipped result",
+          "[collect]") {
+    Script s;
+    s.seconds = [](std::size_t) { return 1e-3; };
+    s.unsupported_in_prepare = true;
+    const auto c = run({scripted_def("unsupported", s)}, options_with(3, 0, 1000, 100));
+    REQUIRE(c.results.size() == 1);
+    CHECK(c.results[0].status == assay::ResultStatus::skipped);
+    CHECK(c.results[0].message == "cuDNN has no engine for this graph");
+    CHECK_FALSE(c.results[0].verified);
+    CHECK(c.results[0].samples.empty());
+    CHECK(s.runs == 0);
+    CHECK(c.summary.skipped == 1);
+    CHECK(c.summary.failed == 0);
 }
 
 TEST_CASE("a def with a skip reason is reported skipped without running", "[collect]") {
