@@ -81,6 +81,19 @@ std::string joined_command_line(int argc, char** argv) {
     return out;
 }
 
+const CLI::Validator& positive_number() {
+    static const CLI::Validator validator(
+        [](const std::string& text) -> std::string {
+            double value = 0;
+            if (!CLI::detail::lexical_cast(text, value) || !(value > 0)) {
+                return "must be a positive number, got '" + text + "'";
+            }
+            return {};
+        },
+        "POSITIVE");
+    return validator;
+}
+
 CLI::Option* add_db_option(CLI::App& cmd, std::string& db) {
     return cmd.add_option("--db", db, "Result store (SQLite file)")->capture_default_str();
 }

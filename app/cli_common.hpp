@@ -35,6 +35,10 @@ bool progress_enabled(bool force_on, bool force_off);
 /// The command line as one shell-quoted string (stored as run provenance).
 std::string joined_command_line(int argc, char** argv);
 
+/// CLI::PositiveNumber with a readable message ("must be a positive number, got '-1'"); the
+/// stock one prints its upper bound, DBL_MAX, in full.
+const CLI::Validator& positive_number();
+
 /// Registers --db with the default ./assay.db.
 CLI::Option* add_db_option(CLI::App& cmd, std::string& db);
 

@@ -143,8 +143,7 @@ Action add_qualify_command(CLI::App& app) {
     auto* host = cmd->add_option("--host", o->host,
                                  "Only this hostname's newest finished run (default: the "
                                  "newest run of every host)");
-    auto* run =
-        cmd->add_option("--run", o->run_id, "Judge this run id")->check(CLI::PositiveNumber);
+    auto* run = cmd->add_option("--run", o->run_id, "Judge this run id")->check(positive_number());
     auto* tag = cmd->add_option("--tag", o->tag, "Only runs with this tag (e.g. campaign:nightly)");
     host->excludes(run);
     tag->excludes(run);

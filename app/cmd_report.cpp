@@ -27,7 +27,7 @@ Action add_report_command(CLI::App& app) {
     add_db_option(*cmd, o->db);
     cmd->add_option("--format", o->format, "md or json")->capture_default_str();
     cmd->add_option("-o,--output", o->output, "Write to FILE instead of stdout");
-    cmd->add_option("--run", o->run_id, "Only this run id")->check(CLI::PositiveNumber);
+    cmd->add_option("--run", o->run_id, "Only this run id")->check(positive_number());
     cmd->add_option("--host", o->host, "Only runs of this hostname");
     cmd->add_option("--tag", o->tag, "Only runs with this tag");
     cmd->add_option("--last", o->last, "Only the newest N runs");

@@ -301,9 +301,9 @@ Action add_run_command(CLI::App& app, int argc, char** argv) {
     cmd->add_flag("--thorough", o->thorough, "Long, low-noise sampling (--sampling thorough)");
     cmd->add_option("--max-seconds", o->max_seconds,
                     "Cap the sampling time of each benchmark (overrides per-benchmark hints)")
-        ->check(CLI::PositiveNumber);
+        ->check(positive_number());
     cmd->add_option("--min-samples", o->min_samples, "Minimum timed samples per benchmark")
-        ->check(CLI::PositiveNumber);
+        ->check(positive_number());
     cmd->add_option(
            "--max-working-set", o->max_working_set_bytes,
            "Cap any benchmark's working set (e.g. 512MiB); default: 1/4 of available memory")

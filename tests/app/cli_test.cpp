@@ -82,6 +82,20 @@ TEST_CASE("cli: unknown subcommand or flag is one line and exit 2", "[cli][bad-i
     }
 }
 
+TEST_CASE("cli: a non-positive number option names the option and the value", "[cli][bad-input]") {
+    for (const auto& args : std::vector<std::vector<std::string>>{
+             {"run", "--suite", "quick", "--max-seconds", "-1"},
+             {"run", "--suite", "quick", "--min-samples", "0"},
+             {"report", "--run", "-3"},
+             {"run", "--suite", "quick", "--max-seconds", "abc"}}) {
+        const auto r = run_assay(args);
+        CHECK(r.exit_code == 2);
+        CHECK(line_count(r.err) == 1);
+        CHECK_THAT(r.err, Catch::Contains("must be a positive number, got '" + args.back() + "'"));
+        CHECK(r.err.size() < 200);  // no DBL_MAX spelled out
+    }
+}
+
 TEST_CASE("cli: probe of a saved topology reports its counts", "[cli][probe]") {
     const std::string xml = std::string(ASSAY_TOPOLOGY_DIR) + "/kvm-2core-spr-amx.xml";
     REQUIRE(fs::exists(xml));
