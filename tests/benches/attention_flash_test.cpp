@@ -17,6 +17,11 @@
 #include "core/error.hpp"
 #include "test_cpus.hpp"
 
+#if defined(__aarch64__) && defined(__linux__)
+#include <asm/hwcap.h>
+#include <sys/auxv.h>
+#endif
+
 namespace {
 
 using assay::ThreadTeam;
@@ -211,6 +216,34 @@ void check_case(const Shape& s, Dtype q_dtype, Dtype kv_dtype, bool decode) {
     }
 }
 
+/// The SVE vector length in bits (0 without SVE), read from the hardware with RDVL rather than
+/// the kernel's PR_SVE_GET_VL that the library uses, so the two are checked against each other.
+int hardware_sve_bits() {
+#if defined(__aarch64__) && defined(__linux__) && defined(HWCAP_SVE)
+    if ((getauxval(AT_HWCAP) & HWCAP_SVE) == 0) {
+        return 0;
+    }
+    // RDVL x0, #1 as a raw encoding: the test file is built for baseline armv8-a.
+    std::uint64_t bytes = 0;
+    asm volatile(".inst 0x04bf5020\n\tmov %0, x0" : "=r"(bytes) : : "x0");
+    return static_cast<int>(bytes * 8);
+#else
+    return 0;
+#endif
+}
+
+bool cpu_has_sve_bf16() {
+#if defined(__aarch64__) && defined(__linux__) && defined(HWCAP2_SVEBF16)
+    return hardware_sve_bits() != 0 && (getauxval(AT_HWCAP2) & HWCAP2_SVEBF16) != 0;
+#else
+    return false;
+#endif
+}
+
+bool has_path(const std::vector<Path>& paths, Path p) {
+    return std::find(paths.begin(), paths.end(), p) != paths.end();
+}
+
 Shape shape(std::int64_t b, std::int64_t h, std::int64_t hkv, std::int64_t d, std::int64_t sq,
             std::int64_t skv, bool causal) {
     Shape s;
@@ -328,10 +361,53 @@ TEST_CASE("flash attention names the path it runs", "[attention_flash]") {
     }
     CHECK_THROWS_AS(FlashAttentionCpu(s, Dtype::f32, Dtype::f32, 1, Path::neon), assay::UsageError);
 #elif defined(__aarch64__)
-    CHECK(paths.front() == Path::neon);
+    // SVE ranks first only beyond 128 bits (see available_paths).
+    const int sve_bits = hardware_sve_bits();
+    const bool sve_best = sve_bits == 256 || sve_bits == 512;
+    CHECK(paths.front() == (sve_best ? Path::sve : Path::neon));
     CHECK_THROWS_AS(FlashAttentionCpu(s, Dtype::f32, Dtype::f32, 1, Path::avx512),
                     assay::UsageError);
 #endif
+}
+
+TEST_CASE("flash attention offers SVE at the CPU's vector length", "[attention_flash]") {
+    const Shape s = shape(1, 8, 2, 128, 16, 16, true);
+    CHECK(std::string(assay::attention::to_string(Path::sve)) == "sve");
+    const int bits = hardware_sve_bits();
+    INFO("SVE vector length " << bits << " bits, SVE BF16 " << cpu_has_sve_bf16());
+    const bool built = bits == 128 || bits == 256 || bits == 512;
+    for (const Dtype kv : {Dtype::f32, Dtype::bf16, Dtype::f16}) {
+        CHECK(has_path(FlashAttentionCpu::available_paths(Dtype::f32, kv), Path::sve) == built);
+    }
+    CHECK(has_path(FlashAttentionCpu::available_paths(Dtype::bf16, Dtype::bf16), Path::sve) ==
+          (built && cpu_has_sve_bf16()));
+    if (!built) {
+        // x86-64, aarch64 without SVE, or a vector length with no kernels (1024, 2048 bits).
+        CHECK_THROWS_AS(FlashAttentionCpu(s, Dtype::f32, Dtype::f32, 1, Path::sve),
+                        assay::UsageError);
+        return;
+    }
+    const std::string name = "sve" + std::to_string(bits);
+    const FlashAttentionCpu fp32(s, Dtype::f32, Dtype::f32, 1, Path::sve);
+    CHECK_THAT(fp32.prefill_implementation(), Catch::Contains(name));
+    CHECK_THAT(fp32.decode_implementation(), Catch::Contains(name));
+    const FlashAttentionCpu f16(s, Dtype::f32, Dtype::f16, 1, Path::sve);
+    CHECK_THAT(f16.decode_implementation(), Catch::Contains(name));
+    if (cpu_has_sve_bf16()) {
+        const FlashAttentionCpu bf16(s, Dtype::bf16, Dtype::bf16, 1, Path::sve);
+        CHECK_THAT(bf16.prefill_implementation(), Catch::Contains(name + "+bf16"));
+    } else {
+        CHECK_THAT(fp32.prefill_implementation(), !Catch::Contains("+bf16"));
+        CHECK_THROWS_AS(FlashAttentionCpu(s, Dtype::bf16, Dtype::bf16, 1, Path::sve),
+                        assay::UsageError);
+    }
+}
+
+TEST_CASE("flash prefill bf16 covers head dim 256", "[attention_flash]") {
+    // The other bf16 prefill cases stop at 128; the P·V loop runs 256 / 64 column blocks here.
+    for (const bool causal : {false, true}) {
+        check_case(shape(1, 2, 1, 256, 19, 70, causal), Dtype::bf16, Dtype::bf16, false);
+    }
 }
 
 namespace {

@@ -21,4 +21,15 @@ elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$")
   set_source_files_properties(cpu/attention/flash_neon.cpp PROPERTIES COMPILE_OPTIONS "-O3")
   set_source_files_properties(cpu/attention/flash_neon_bf16.cpp PROPERTIES
     COMPILE_OPTIONS "-O3;-march=armv8.2-a+bf16")
+  # SVE at a fixed vector length per file (the tiles keep arrays of vectors, which need sized
+  # types); flash_cpu.cpp runs the one whose length equals the CPU's. The bf16 files are separate
+  # because SVE CPUs without BF16 exist (A64FX).
+  foreach(_assay_sve_bits 128 256 512)
+    target_sources(assay_benches PRIVATE cpu/attention/flash_sve${_assay_sve_bits}.cpp
+      cpu/attention/flash_sve${_assay_sve_bits}_bf16.cpp)
+    set_source_files_properties(cpu/attention/flash_sve${_assay_sve_bits}.cpp PROPERTIES
+      COMPILE_OPTIONS "-O3;-march=armv8.2-a+sve;-msve-vector-bits=${_assay_sve_bits}")
+    set_source_files_properties(cpu/attention/flash_sve${_assay_sve_bits}_bf16.cpp PROPERTIES
+      COMPILE_OPTIONS "-O3;-march=armv8.2-a+sve+bf16;-msve-vector-bits=${_assay_sve_bits}")
+  endforeach()
 endif()

@@ -16,6 +16,7 @@
 #if defined(__aarch64__) && defined(__linux__)
 #include <asm/hwcap.h>
 #include <sys/auxv.h>
+#include <sys/prctl.h>
 #endif
 
 namespace assay::attention {
@@ -46,6 +47,8 @@ const char* to_string(Path p) {
             return "avx512";
         case Path::neon:
             return "neon";
+        case Path::sve:
+            return "sve";
     }
     return "?";
 }
@@ -90,6 +93,40 @@ bool cpu_has_arm_bf16() {
 #endif
 }
 
+/// The SVE vector length of the calling thread in bits, 0 without SVE. Read from the kernel
+/// (PR_SVE_GET_VL) rather than with CNTB so that this file needs no +sve target. Threads inherit
+/// it, so the team's threads run at the length read here unless one of them changes its own.
+int cpu_sve_bits() {
+#if defined(__aarch64__) && defined(__linux__) && defined(HWCAP_SVE) && defined(PR_SVE_GET_VL)
+    if ((getauxval(AT_HWCAP) & HWCAP_SVE) == 0) {
+        return 0;
+    }
+    const int vl = prctl(PR_SVE_GET_VL, 0, 0, 0, 0);
+    return vl < 0 ? 0 : (vl & PR_SVE_VL_LEN_MASK) * 8;
+#else
+    return 0;
+#endif
+}
+
+bool cpu_has_sve_bf16() {
+#if defined(__aarch64__) && defined(__linux__) && defined(HWCAP2_SVEBF16)
+    return cpu_sve_bits() != 0 && (getauxval(AT_HWCAP2) & HWCAP2_SVEBF16) != 0;
+#else
+    return false;
+#endif
+}
+
+/// Whether this build has SVE kernels for the CPU's vector length (fixed-length code: one file
+/// each for 128, 256 and 512 bits; 1024 and 2048 bits get none, and NEON stays the best path).
+bool sve_kernels_match() {
+#if defined(__aarch64__)
+    const int bits = cpu_sve_bits();
+    return bits == 128 || bits == 256 || bits == 512;
+#else
+    return false;
+#endif
+}
+
 bool pair_supported(Dtype q, Dtype kv) {
     return q == Dtype::f32 || (q == Dtype::bf16 && kv == Dtype::bf16);
 }
@@ -108,10 +145,44 @@ bool path_runs(Path path, Dtype q, Dtype kv) {
 #else
             return false;
 #endif
+        case Path::sve:
+            return sve_kernels_match() && (q != Dtype::bf16 || cpu_has_sve_bf16());
         case Path::best:
             break;
     }
     return false;
+}
+
+/// Why `path` cannot run q here (call only when path_runs is false).
+std::string path_missing(Path path, Dtype q) {
+    switch (path) {
+        case Path::avx512:
+            return cpu_has_avx512f() ? "no AVX512-BF16" : "no AVX-512F";
+        case Path::neon:
+#if defined(__aarch64__)
+            return "no BF16 (FEAT_BF16)";
+#else
+            return "not an aarch64 build";
+#endif
+        case Path::sve: {
+#if defined(__aarch64__)
+            const int bits = cpu_sve_bits();
+            if (bits == 0) {
+                return "no SVE";
+            }
+            if (!sve_kernels_match()) {
+                return fmt::format(
+                    "SVE vector length {} bits; SVE kernels exist for 128, 256 and 512", bits);
+            }
+            return q == Dtype::bf16 ? "no SVE BF16" : "";
+#else
+            (void)q;
+            return "not an aarch64 build";
+#endif
+        }
+        default:
+            return "";
+    }
 }
 
 KernelSet kernels_for(Path path) {
@@ -132,6 +203,19 @@ KernelSet kernels_for(Path path) {
             if (cpu_has_arm_bf16()) {
                 k.prefill_bf16 = detail::neon_bf16_prefill();
                 k.name = "neon+bf16";
+            }
+            return k;
+        }
+        case Path::sve: {
+            const int bits = cpu_sve_bits();
+            KernelSet k = bits == 512   ? detail::sve512_kernels()
+                          : bits == 256 ? detail::sve256_kernels()
+                                        : detail::sve128_kernels();
+            if (cpu_has_sve_bf16()) {
+                k.prefill_bf16 = bits == 512   ? detail::sve512_bf16_prefill()
+                                 : bits == 256 ? detail::sve256_bf16_prefill()
+                                               : detail::sve128_bf16_prefill();
+                k.name = bits == 512 ? "sve512+bf16" : bits == 256 ? "sve256+bf16" : "sve128+bf16";
             }
             return k;
         }
@@ -176,7 +260,16 @@ std::vector<Path> FlashAttentionCpu::available_paths(Dtype q_dtype, Dtype kv_dty
     if (!pair_supported(q_dtype, kv_dtype)) {
         return out;
     }
-    for (Path p : {Path::avx512, Path::neon}) {
+    // SVE ranks above NEON only beyond 128 bits. At 128 bits an SVE instruction does the same
+    // work as a NEON one and the 128-bit SVE cores (Neoverse V2: Graviton 4, Grace) feed both
+    // through the same four 128-bit FP pipes, so the mature NEON path stays best there. At 256
+    // bits (Neoverse V1: Graviton 3) peak FMA throughput is equal too (2×256 vs 4×128 bits per
+    // cycle), but the same FLOPs take half the instructions, loads and broadcasts; at 512 bits
+    // (A64FX: 2×512-bit FMA, 2×128 for NEON) SVE has the higher peak. Not measured here.
+    const bool sve_first = cpu_sve_bits() > 128;
+    const Path order[] = {Path::avx512, sve_first ? Path::sve : Path::neon,
+                          sve_first ? Path::neon : Path::sve};
+    for (Path p : order) {
         if (path_runs(p, q_dtype, kv_dtype)) {
             out.push_back(p);
         }
@@ -249,8 +342,9 @@ FlashAttentionCpu::FlashAttentionCpu(const Shape& shape, Dtype q_dtype, Dtype kv
         }
         path = available_paths(q_dtype, kv_dtype).front();
     } else if (!path_runs(path, q_dtype, kv_dtype)) {
-        throw UsageError(fmt::format("attention: path {} cannot run q {} / kv {} on this CPU",
-                                     to_string(path), to_string(q_dtype), to_string(kv_dtype)));
+        throw UsageError(fmt::format("attention: path {} cannot run q {} / kv {} on this CPU ({})",
+                                     to_string(path), to_string(q_dtype), to_string(kv_dtype),
+                                     path_missing(path, q_dtype)));
     }
 
     Impl& im = *impl_;

@@ -52,9 +52,11 @@ struct Tensors {
 /// Kernel family. `best` picks the fastest one this CPU and build support; the others force one
 /// (tests cover every path that way). portable: plain C++ (the compiler may auto-vectorise it),
 /// runs everywhere and emulates bf16 in fp32; avx512: x86-64 AVX-512F (+ AVX512-BF16 for bf16);
-/// neon: aarch64 Advanced SIMD (+ BF16 BFDOT for bf16 when FEAT_BF16 is present).
-enum class Path { best, portable, avx512, neon };
-/// "best", "portable", "avx512", "neon".
+/// neon: aarch64 Advanced SIMD (+ BF16 BFDOT for bf16 when FEAT_BF16 is present); sve: aarch64
+/// SVE at the CPU's vector length when it is 128, 256 or 512 bits (+ SVE BF16 for bf16), named
+/// e.g. "sve256" / "sve256+bf16" in the implementation strings.
+enum class Path { best, portable, avx512, neon, sve };
+/// "best", "portable", "avx512", "neon", "sve".
 const char* to_string(Path p);
 
 /// A prepared fused attention for one shape, dtype pair and team size: chooses the SIMD path

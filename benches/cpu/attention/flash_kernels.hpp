@@ -93,6 +93,15 @@ PrefillFn avx512_bf16_prefill();
 KernelSet neon_kernels();
 /// The bf16 prefill of the BF16 (BFDOT) file (call only with HWCAP2_BF16).
 PrefillFn neon_bf16_prefill();
+/// Fixed-length SVE kernel sets, one per vector length (call only when the CPU has SVE at
+/// exactly that length: the code assumes it), and their BF16 prefill (also needs
+/// HWCAP2_SVEBF16).
+KernelSet sve128_kernels();
+KernelSet sve256_kernels();
+KernelSet sve512_kernels();
+PrefillFn sve128_bf16_prefill();
+PrefillFn sve256_bf16_prefill();
+PrefillFn sve512_bf16_prefill();
 #endif
 
 }  // namespace assay::attention::detail
