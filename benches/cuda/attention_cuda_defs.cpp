@@ -33,6 +33,21 @@ bool cuda_dtype(const AttentionCase& c) {
     return c.q_dtype == c.kv_dtype && (c.q_dtype == Dtype::bf16 || c.q_dtype == Dtype::f16);
 }
 
+/// The device problem of a bf16/f16 case (both backends take the same one).
+cuda::AttnProblem device_problem(const AttentionCase& c) {
+    cuda::AttnProblem p;
+    p.dtype = c.q_dtype == Dtype::bf16 ? cuda::AttnDtype::bf16 : cuda::AttnDtype::f16;
+    p.decode = c.phase == Phase::decode;
+    p.batch = c.shape.batch;
+    p.heads_q = c.shape.heads_q;
+    p.heads_kv = c.shape.heads_kv;
+    p.head_dim = c.shape.head_dim;
+    p.seq_q = c.shape.seq_q;
+    p.seq_kv = c.shape.seq_kv;
+    p.causal = c.shape.causal;
+    return p;
+}
+
 bool headline_prefill(const AttentionCase& c) {
     return c.phase == Phase::prefill && c.preset == kHeadlinePreset &&
            c.shape.seq_q == kHeadlineSeq && c.shape.causal;
@@ -235,16 +250,7 @@ std::optional<cuda::AttnProblem> cuda_attention_problem(const AttentionCase& c, 
             attention::dtype_param(c.q_dtype), attention::dtype_param(c.kv_dtype));
         return std::nullopt;
     }
-    cuda::AttnProblem p;
-    p.dtype = c.q_dtype == Dtype::bf16 ? cuda::AttnDtype::bf16 : cuda::AttnDtype::f16;
-    p.decode = c.phase == Phase::decode;
-    p.batch = c.shape.batch;
-    p.heads_q = c.shape.heads_q;
-    p.heads_kv = c.shape.heads_kv;
-    p.head_dim = c.shape.head_dim;
-    p.seq_q = c.shape.seq_q;
-    p.seq_kv = c.shape.seq_kv;
-    p.causal = c.shape.causal;
+    const cuda::AttnProblem p = device_problem(c);
     why = cuda::attn_problem_reason(p);
     if (!why.empty()) {
         return std::nullopt;
@@ -258,16 +264,7 @@ std::optional<cuda::AttnProblem> cudnn_attention_problem(const AttentionCase& c,
                           attention::dtype_param(c.q_dtype), attention::dtype_param(c.kv_dtype));
         return std::nullopt;
     }
-    cuda::AttnProblem p;
-    p.dtype = c.q_dtype == Dtype::bf16 ? cuda::AttnDtype::bf16 : cuda::AttnDtype::f16;
-    p.decode = c.phase == Phase::decode;
-    p.batch = c.shape.batch;
-    p.heads_q = c.shape.heads_q;
-    p.heads_kv = c.shape.heads_kv;
-    p.head_dim = c.shape.head_dim;
-    p.seq_q = c.shape.seq_q;
-    p.seq_kv = c.shape.seq_kv;
-    p.causal = c.shape.causal;
+    const cuda::AttnProblem p = device_problem(c);
     why = cuda::cudnn_sdpa_reason(p);
     if (!why.empty()) {
         return std::nullopt;

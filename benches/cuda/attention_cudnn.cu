@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "benches/cuda/attention_cudnn.hpp"
+#include "benches/cuda/dl_library.hpp"
 
 #ifndef ASSAY_CUDNN_FALLBACK_DIR
 #define ASSAY_CUDNN_FALLBACK_DIR ""
@@ -55,18 +56,6 @@ struct DnnApi {
     decltype(&cudnnBackendExecute) execute = nullptr;
 };
 
-template <typename F>
-bool resolve(void* handle, const std::string& lib, const char* name, F& out, std::string& why) {
-    void* sym = dlsym(handle, name);
-    if (sym == nullptr) {
-        why = lib + " lacks " + name;
-        return false;
-    }
-    static_assert(sizeof(F) == sizeof(void*), "function pointer size");
-    std::memcpy(&out, &sym, sizeof out);  // POSIX guarantees data/function pointer equivalence
-    return true;
-}
-
 std::string version_text(std::size_t v) {
     // cuDNN 9 encodes major * 10000 + minor * 100 + patch.
     return std::to_string(v / 10000) + "." + std::to_string((v / 100) % 100) + "." +
@@ -77,18 +66,18 @@ std::string version_text(std::size_t v) {
 bool bind(void* h, const std::string& path, DnnApi& a, std::string& why) {
     a.handle = h;
     a.path = path;
-    const bool ok = resolve(h, path, "cudnnGetVersion", a.get_version, why) &&
-                    resolve(h, path, "cudnnGetErrorString", a.error_string, why) &&
-                    resolve(h, path, "cudnnGetLastErrorString", a.last_error, why) &&
-                    resolve(h, path, "cudnnCreate", a.create, why) &&
-                    resolve(h, path, "cudnnDestroy", a.destroy, why) &&
-                    resolve(h, path, "cudnnSetStream", a.set_stream, why) &&
-                    resolve(h, path, "cudnnBackendCreateDescriptor", a.create_desc, why) &&
-                    resolve(h, path, "cudnnBackendDestroyDescriptor", a.destroy_desc, why) &&
-                    resolve(h, path, "cudnnBackendSetAttribute", a.set_attr, why) &&
-                    resolve(h, path, "cudnnBackendGetAttribute", a.get_attr, why) &&
-                    resolve(h, path, "cudnnBackendFinalize", a.finalize, why) &&
-                    resolve(h, path, "cudnnBackendExecute", a.execute, why);
+    const bool ok = resolve_symbol(h, path, "cudnnGetVersion", a.get_version, why) &&
+                    resolve_symbol(h, path, "cudnnGetErrorString", a.error_string, why) &&
+                    resolve_symbol(h, path, "cudnnGetLastErrorString", a.last_error, why) &&
+                    resolve_symbol(h, path, "cudnnCreate", a.create, why) &&
+                    resolve_symbol(h, path, "cudnnDestroy", a.destroy, why) &&
+                    resolve_symbol(h, path, "cudnnSetStream", a.set_stream, why) &&
+                    resolve_symbol(h, path, "cudnnBackendCreateDescriptor", a.create_desc, why) &&
+                    resolve_symbol(h, path, "cudnnBackendDestroyDescriptor", a.destroy_desc, why) &&
+                    resolve_symbol(h, path, "cudnnBackendSetAttribute", a.set_attr, why) &&
+                    resolve_symbol(h, path, "cudnnBackendGetAttribute", a.get_attr, why) &&
+                    resolve_symbol(h, path, "cudnnBackendFinalize", a.finalize, why) &&
+                    resolve_symbol(h, path, "cudnnBackendExecute", a.execute, why);
     if (!ok) {
         return false;
     }
@@ -113,15 +102,9 @@ const DnnApi& dnn_api(std::string& why) {
     static std::string failure;
     static std::once_flag once;
     std::call_once(once, [] {
-        void* h = dlopen(kCudnnSoname, RTLD_NOW | RTLD_LOCAL);
-        const std::string first_error = h == nullptr ? dlerror() : "";
-        std::string path = kCudnnSoname;
-        if (h == nullptr && std::strlen(ASSAY_CUDNN_FALLBACK_DIR) != 0) {
-            path = std::string(ASSAY_CUDNN_FALLBACK_DIR) + "/" + kCudnnSoname;
-            h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-        }
+        std::string path;
+        void* h = open_library(kCudnnSoname, ASSAY_CUDNN_FALLBACK_DIR, path, failure);
         if (h == nullptr) {
-            failure = std::string(kCudnnSoname) + " not found: " + first_error;
             return;
         }
         DnnApi a;
@@ -256,10 +239,9 @@ bool cudnn_loadable(std::string& why) {
 }
 
 bool cudnn_loadable_from(const std::string& path, std::string& why) {
-    void* h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    std::string opened;
+    void* h = open_library(path.c_str(), "", opened, why);
     if (h == nullptr) {
-        const char* e = dlerror();
-        why = path + " not found: " + (e != nullptr ? e : "dlopen failed");
         return false;
     }
     DnnApi a;

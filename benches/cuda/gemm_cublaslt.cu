@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "benches/cuda/dl_library.hpp"
 #include "benches/cuda/gemm_cublaslt.hpp"
 
 #ifndef ASSAY_CUBLASLT_FALLBACK_DIR
@@ -59,54 +60,42 @@ struct LtApi {
     decltype(&cublasLtMatmulAlgoConfigGetAttribute) algo_get = nullptr;
 };
 
-template <typename F>
-bool resolve(void* handle, const char* name, F& out, std::string& why) {
-    void* sym = dlsym(handle, name);
-    if (sym == nullptr) {
-        why = std::string(kCublasLtSoname) + " lacks " + name;
-        return false;
-    }
-    static_assert(sizeof(F) == sizeof(void*), "function pointer size");
-    std::memcpy(&out, &sym, sizeof out);  // POSIX guarantees data/function pointer equivalence
-    return true;
-}
-
 /// Loads cuBLASLt once per process; `why` is set (and api.handle null) when it cannot.
 const LtApi& lt_api(std::string& why) {
     static LtApi api;
     static std::string failure;
     static std::once_flag once;
     std::call_once(once, [] {
-        void* h = dlopen(kCublasLtSoname, RTLD_NOW | RTLD_LOCAL);
-        std::string first_error = h == nullptr ? dlerror() : "";
-        std::string path = kCublasLtSoname;
-        if (h == nullptr && std::strlen(ASSAY_CUBLASLT_FALLBACK_DIR) != 0) {
-            path = std::string(ASSAY_CUBLASLT_FALLBACK_DIR) + "/" + kCublasLtSoname;
-            h = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
-        }
+        std::string path;
+        void* h = open_library(kCublasLtSoname, ASSAY_CUBLASLT_FALLBACK_DIR, path, failure);
         if (h == nullptr) {
-            failure = std::string(kCublasLtSoname) + " not found: " + first_error;
             return;
         }
         LtApi a;
         a.handle = h;
         a.path = path;
         std::string w;
-        const bool ok = resolve(h, "cublasLtCreate", a.create, w) &&
-                        resolve(h, "cublasLtDestroy", a.destroy, w) &&
-                        resolve(h, "cublasLtGetVersion", a.get_version, w) &&
-                        resolve(h, "cublasLtGetStatusString", a.status_string, w) &&
-                        resolve(h, "cublasLtMatmulDescCreate", a.desc_create, w) &&
-                        resolve(h, "cublasLtMatmulDescDestroy", a.desc_destroy, w) &&
-                        resolve(h, "cublasLtMatmulDescSetAttribute", a.desc_set, w) &&
-                        resolve(h, "cublasLtMatrixLayoutCreate", a.layout_create, w) &&
-                        resolve(h, "cublasLtMatrixLayoutDestroy", a.layout_destroy, w) &&
-                        resolve(h, "cublasLtMatmulPreferenceCreate", a.pref_create, w) &&
-                        resolve(h, "cublasLtMatmulPreferenceDestroy", a.pref_destroy, w) &&
-                        resolve(h, "cublasLtMatmulPreferenceSetAttribute", a.pref_set, w) &&
-                        resolve(h, "cublasLtMatmulAlgoGetHeuristic", a.heuristic, w) &&
-                        resolve(h, "cublasLtMatmul", a.matmul, w) &&
-                        resolve(h, "cublasLtMatmulAlgoConfigGetAttribute", a.algo_get, w);
+        const bool ok =
+            resolve_symbol(h, kCublasLtSoname, "cublasLtCreate", a.create, w) &&
+            resolve_symbol(h, kCublasLtSoname, "cublasLtDestroy", a.destroy, w) &&
+            resolve_symbol(h, kCublasLtSoname, "cublasLtGetVersion", a.get_version, w) &&
+            resolve_symbol(h, kCublasLtSoname, "cublasLtGetStatusString", a.status_string, w) &&
+            resolve_symbol(h, kCublasLtSoname, "cublasLtMatmulDescCreate", a.desc_create, w) &&
+            resolve_symbol(h, kCublasLtSoname, "cublasLtMatmulDescDestroy", a.desc_destroy, w) &&
+            resolve_symbol(h, kCublasLtSoname, "cublasLtMatmulDescSetAttribute", a.desc_set, w) &&
+            resolve_symbol(h, kCublasLtSoname, "cublasLtMatrixLayoutCreate", a.layout_create, w) &&
+            resolve_symbol(h, kCublasLtSoname, "cublasLtMatrixLayoutDestroy", a.layout_destroy,
+                           w) &&
+            resolve_symbol(h, kCublasLtSoname, "cublasLtMatmulPreferenceCreate", a.pref_create,
+                           w) &&
+            resolve_symbol(h, kCublasLtSoname, "cublasLtMatmulPreferenceDestroy", a.pref_destroy,
+                           w) &&
+            resolve_symbol(h, kCublasLtSoname, "cublasLtMatmulPreferenceSetAttribute", a.pref_set,
+                           w) &&
+            resolve_symbol(h, kCublasLtSoname, "cublasLtMatmulAlgoGetHeuristic", a.heuristic, w) &&
+            resolve_symbol(h, kCublasLtSoname, "cublasLtMatmul", a.matmul, w) &&
+            resolve_symbol(h, kCublasLtSoname, "cublasLtMatmulAlgoConfigGetAttribute", a.algo_get,
+                           w);
         if (!ok) {
             failure = w;
             dlclose(h);
