@@ -14,8 +14,8 @@ namespace assay::attention::detail {
 inline constexpr std::int64_t kPrefillKvBlock = 64;
 inline constexpr std::int64_t kDecodeKvBlock = 64;
 /// Keys ahead of the current tile that decode prefetches into L2 (4 tiles: 128 KiB of fp32 K
-/// at D=128, well inside L2). 1, 2 and 4 tiles ahead measured 0.78, 0.81 and 0.87 of a plain
-/// read of the same buffers (paired in time) on Zen 4.
+/// at D=128, well inside L2). Against a plain read of the same buffers, paired in time on Zen 4:
+/// 64, 128 and 256 keys ahead measured 0.78-0.81, 0.81-0.87 and 0.86-0.88; 512 no better.
 inline constexpr std::int64_t kDecodePrefetchKeys = 4 * kDecodeKvBlock;
 /// Query rows of a prefill work item are padded to this (the widest vector, AVX-512 fp32).
 inline constexpr std::int64_t kRowPad = 16;
