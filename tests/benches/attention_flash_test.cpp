@@ -291,17 +291,37 @@ TEST_CASE("flash decode split-K matches the fp64 reference for every kv dtype",
     check_case(shape(1, 8, 2, 128, 1, 517, false), Dtype::bf16, Dtype::bf16, true);
 }
 
-TEST_CASE("flash decode covers every head dim, row grouping and the prefetched tiles",
+TEST_CASE("flash decode covers every head dim, row grouping and both K/V walks",
           "[attention_flash]") {
-    // Long enough that every chunk has tiles beyond the prefetch distance (4 tiles of 64 keys)
-    // and a short last tile; g = 1 (MHA), 3 (row groups of 2 + 1), 8 (two groups of 4), and
-    // 3 tokens × g = 2 (6 rows, causal); head dims 64, 128 and 256.
+    // Long enough that, on the software-prefetch walk (64-key tiles), every chunk has tiles
+    // beyond the prefetch distance (4 tiles) and a short last tile; g = 1 (MHA), 3 (row groups
+    // of 2 + 1), 8 (two groups of 4), and 3 tokens × g = 2 (6 rows, causal); head dims 64, 128
+    // and 256. The sequential walk (1024-key tiles) gets chunks of several tiles with a short,
+    // odd-length last one from the 9001-key case (g = 4: one register row group; 4 chunks per
+    // thread: 2251 keys each on one thread, 1126 on two).
     for (const Dtype kv : {Dtype::f32, Dtype::bf16, Dtype::f16}) {
         check_case(shape(1, 4, 4, 64, 1, 1500, false), Dtype::f32, kv, true);
         check_case(shape(1, 6, 2, 256, 1, 1100, true), Dtype::f32, kv, true);
         check_case(shape(2, 16, 2, 128, 1, 1337, false), Dtype::f32, kv, true);
         check_case(shape(1, 4, 2, 64, 3, 1201, true), Dtype::f32, kv, true);
+        check_case(shape(1, 4, 1, 128, 1, 9001, true), Dtype::f32, kv, true);
     }
+}
+
+TEST_CASE("flash decode names its K/V walk", "[attention_flash]") {
+    const Shape s = shape(1, 8, 2, 128, 1, 4096, false);
+    // One fp32 lane per "vector": a q row is 128 vectors, far beyond 16 registers.
+    const FlashAttentionCpu portable(s, Dtype::f32, Dtype::f32, 1, Path::portable);
+    CHECK_THAT(portable.decode_implementation(),
+               Catch::Contains("tile=64 keys, L2 prefetch 256 keys ahead"));
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx512f")) {
+        // 8 vectors of 16 fp32 per q row at D=128: the sequential walk.
+        const FlashAttentionCpu wide(s, Dtype::f32, Dtype::f32, 1, Path::avx512);
+        CHECK_THAT(wide.decode_implementation(),
+                   Catch::Contains("tile=1024 keys, sequential K/V walk (hardware prefetch)"));
+    }
+#endif
 }
 
 TEST_CASE("flash attention rejects invalid shapes and dtype pairs", "[attention_flash]") {

@@ -73,22 +73,25 @@ struct V512 {
     static float hsum(F x) {
         return _mm512_reduce_add_ps(x);
     }
+    /// The merge steps of the transpose-and-add reductions: lanes 0-7 of the result are a's two
+    /// 256-bit halves added, lanes 8-15 b's (merge_halves); then, of two such vectors, each
+    /// 128-bit block k gathers the partial lanes of the four inputs k (merge_blocks).
+    static F merge_halves(F a, F b) {
+        return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xee));
+    }
+    static F merge_blocks(F a, F b) {
+        return _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x88), _mm512_shuffle_f32x4(a, b, 0xdd));
+    }
     /// out[i] = horizontal sum of v[i], for 16 vectors: a transpose-and-add tree (15 merges of
     /// 3 instructions) instead of 16 separate horizontal reductions.
     static void hsum16(const F* v, float* out) {
         F w8[8];
         for (int i = 0; i < 8; ++i) {  // lanes 0-7: v[2i] halves summed; 8-15: v[2i+1]
-            const F a = v[2 * i];
-            const F b = v[2 * i + 1];
-            w8[i] =
-                _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xee));
+            w8[i] = merge_halves(v[2 * i], v[2 * i + 1]);
         }
         F w4[4];
         for (int i = 0; i < 4; ++i) {  // 128-bit blocks: v[4i], v[4i+1], v[4i+2], v[4i+3]
-            const F a = w8[2 * i];
-            const F b = w8[2 * i + 1];
-            w4[i] =
-                _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x88), _mm512_shuffle_f32x4(a, b, 0xdd));
+            w4[i] = merge_blocks(w8[2 * i], w8[2 * i + 1]);
         }
         F w2[2];
         for (int i = 0; i < 2; ++i) {  // per 128-bit block: pairs of two vectors
@@ -102,6 +105,37 @@ struct V512 {
         const __m512i order =
             _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
         _mm512_storeu_ps(out, _mm512_permutexvar_ps(order, r));
+    }
+    /// s[r·stride + c] = horizontal sum of v[2r + c] for r < rows (≤ 4): the decode Q·Kᵀ
+    /// reduction of 4 rows × 2 keys. The first two merge levels of hsum16, then neighbouring
+    /// lanes; stored straight from registers (64-bit stores), with no staging array to reload.
+    static void hsum8_pairs(const F* v, float* s, std::int64_t stride, int rows) {
+        F w4[4];
+        for (int i = 0; i < 4; ++i) {
+            w4[i] = merge_halves(v[2 * i], v[2 * i + 1]);
+        }
+        F w2[2];  // 128-bit block k: 4 partial lanes of v[4i + k]
+        for (int i = 0; i < 2; ++i) {
+            w2[i] = merge_blocks(w4[2 * i], w4[2 * i + 1]);
+        }
+        // Block k: lanes 0-1 hold v[k], lanes 2-3 hold v[4 + k]; then add neighbouring lanes.
+        const F y = _mm512_add_ps(_mm512_shuffle_ps(w2[0], w2[1], 0x44),
+                                  _mm512_shuffle_ps(w2[0], w2[1], 0xee));
+        const F z = _mm512_add_ps(y, _mm512_shuffle_ps(y, y, 0xb1));
+        const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 2, 6, 10, 14, 0, 0, 0, 0, 0, 0, 0, 0);
+        const __m256 sums = _mm512_castps512_ps256(_mm512_permutexvar_ps(order, z));
+        const __m128 lo = _mm256_castps256_ps128(sums);
+        const __m128 hi = _mm256_extractf128_ps(sums, 1);
+        _mm_storel_pi(reinterpret_cast<__m64*>(s), lo);
+        if (rows > 1) {
+            _mm_storeh_pi(reinterpret_cast<__m64*>(s + stride), lo);
+        }
+        if (rows > 2) {
+            _mm_storel_pi(reinterpret_cast<__m64*>(s + 2 * stride), hi);
+        }
+        if (rows > 3) {
+            _mm_storeh_pi(reinterpret_cast<__m64*>(s + 3 * stride), hi);
+        }
     }
     static F finite_or_zero(F x) {
         const __mmask16 is_neg_inf = _mm512_cmp_ps_mask(x, _mm512_set1_ps(kNegInf), _CMP_EQ_OQ);

@@ -405,7 +405,7 @@ detail::PrefillScratch carve_prefill(Carver& c, std::int64_t mp, std::int64_t d)
 detail::DecodeScratch carve_decode(Carver& c, std::int64_t rows, std::int64_t d) {
     detail::DecodeScratch ds;
     ds.q = c.take<float>(rows * d);
-    ds.s = c.take<float>(rows * kDecodeKvBlock);
+    ds.s = c.take<float>(rows * detail::kDecodeScoreStride);
     ds.o = c.take<float>(rows * d);
     ds.m = c.take<float>(rows);
     ds.l = c.take<float>(rows);
@@ -589,11 +589,15 @@ std::string FlashAttentionCpu::prefill_implementation() const {
 
 std::string FlashAttentionCpu::decode_implementation() const {
     const Impl& im = *impl_;
-    return fmt::format(
-        "flash decode split-K q {} kv {} {} chunks={} per (batch, kv head), tile={} keys, L2 "
-        "prefetch {} keys ahead",
-        to_string(im.q_dtype), to_string(im.kv_dtype), im.kernels.name, im.chunks, kDecodeKvBlock,
-        kDecodePrefetchKeys);
+    const std::string walk =
+        detail::decode_walks_sequentially(im.shape.head_dim, im.kernels.vector_floats)
+            ? fmt::format("tile={} keys, sequential K/V walk (hardware prefetch)",
+                          detail::kDecodeSeqTileKeys)
+            : fmt::format("tile={} keys, L2 prefetch {} keys ahead", kDecodeKvBlock,
+                          kDecodePrefetchKeys);
+    return fmt::format("flash decode split-K q {} kv {} {} chunks={} per (batch, kv head), {}",
+                       to_string(im.q_dtype), to_string(im.kv_dtype), im.kernels.name, im.chunks,
+                       walk);
 }
 
 }  // namespace assay::attention

@@ -104,8 +104,9 @@ class FlashAttentionCpu {
     /// What prefill() runs, e.g. "flash prefill fp32 avx512f Br=16 Bc=64 (4 q heads per kv
     /// head stacked)".
     std::string prefill_implementation() const;
-    /// What decode() runs, e.g. "flash decode split-K q fp32 kv bf16 neon chunks=2 per (batch,
-    /// kv head), tile=64 keys, L2 prefetch 256 keys ahead".
+    /// What decode() runs, e.g. "flash decode split-K q fp32 kv bf16 avx512f chunks=2 per
+    /// (batch, kv head), tile=1024 keys, sequential K/V walk (hardware prefetch)", or on the
+    /// narrow-vector path "..., tile=64 keys, L2 prefetch 256 keys ahead".
     std::string decode_implementation() const;
 
   private:

@@ -7,12 +7,30 @@
 
 namespace assay::attention::detail {
 
-/// Keys per KV tile of prefill, and of decode. A decode tile's scores are computed for every
-/// query row of the item, then its V rows are swept once per row group (see flash_tiles.hpp);
-/// 64 keys (32 KiB of fp32 K at D=128) measured as fast as 128 and faster than 32 on Zen 4. Both
-/// must stay multiples of the widest vector (16 fp32).
+/// Keys per KV tile of prefill, and of decode on the software-prefetch path (also the unit decode
+/// chunks are counted in). A decode tile's scores are computed for every query row of the item,
+/// then its V rows are swept once per row group (see flash_tiles.hpp); there 64 keys (32 KiB of
+/// fp32 K at D=128) measured as fast as 128 and faster than 32 on Zen 4. Both must stay
+/// multiples of the widest vector (16 fp32).
 inline constexpr std::int64_t kPrefillKvBlock = 64;
 inline constexpr std::int64_t kDecodeKvBlock = 64;
+/// Keys per decode tile where the sequential path runs (kernels whose vectors hold a query row
+/// in at most 16 registers: AVX-512 and SVE ≥ 256 bits at D ≤ 128/256). Each tile's Q·Kᵀ reads
+/// one long run of K (512 KiB of fp32 K at D=128), then its P·V one long run of V: on Zen 4
+/// (per-core bound, paired with a plain read) 64, 256, 1024, 2048 and 4096 keys measured
+/// 0.69-0.73, 0.73-0.76, 0.81-0.84, 0.75-0.79 and 0.73-0.79 of the read.
+inline constexpr std::int64_t kDecodeSeqTileKeys = 1024;
+/// Row stride of the decode score scratch (the widest tile).
+inline constexpr std::int64_t kDecodeScoreStride = kDecodeSeqTileKeys;
+static_assert(kDecodeScoreStride >= kDecodeKvBlock && kDecodeScoreStride % kDecodeKvBlock == 0);
+
+/// Whether decode at this head dim walks K and V sequentially (hardware prefetch, 1024-key
+/// tiles) rather than in d-outer blocks with software prefetch (64-key tiles): when one query
+/// row fits in 16 vector registers.
+constexpr bool decode_walks_sequentially(std::int64_t head_dim, int vector_floats) {
+    return head_dim / vector_floats <= 16;
+}
+
 /// Keys ahead of the current tile that decode prefetches into L2 (4 tiles: 128 KiB of fp32 K
 /// at D=128, well inside L2). Against a plain read of the same buffers, paired in time on Zen 4:
 /// 64, 128 and 256 keys ahead measured 0.78-0.81, 0.81-0.87 and 0.86-0.88; 512 no better.
@@ -62,7 +80,7 @@ struct DecodeJob {
 /// Per-thread decode scratch for rows = g·seq_q.
 struct DecodeScratch {
     float* q = nullptr;  ///< [rows][D] fp32
-    float* s = nullptr;  ///< scores then P: [rows][kDecodeKvBlock]
+    float* s = nullptr;  ///< scores then P: [rows][kDecodeScoreStride]
     float* o = nullptr;  ///< [rows][D]
     float* m = nullptr;
     float* l = nullptr;
@@ -76,6 +94,7 @@ using DecodeFn = void (*)(const DecodeJob&, std::int64_t item, const DecodeScrat
 /// What one ISA file offers; null entries are unsupported there.
 struct KernelSet {
     const char* name = "";
+    int vector_floats = 1;  ///< fp32 lanes per vector (W)
     PrefillFn prefill_f32 = nullptr;
     PrefillFn prefill_bf16 = nullptr;
     DecodeFn decode_kv_f32 = nullptr;

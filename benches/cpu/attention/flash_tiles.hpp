@@ -471,17 +471,28 @@ void prefill_item(const PrefillJob& job, std::int64_t item, const PrefillScratch
 //
 // Decode is a stream: every K and V byte is read once from DRAM, and each KV element feeds only
 // g = heads_q / heads_kv query rows (2·g FLOP per element). At fp32 KV and g = 4 that is 2 FLOP
-// per byte, so on a core with one 512-bit FMA per cycle (Zen 4) the kernel needs about half the
-// core's FMA peak just to keep up with DRAM. Two things matter, both measured on Zen 4 (B=1,
-// 32/8 heads, 64k fp32 KV, 2 threads; tools: the flash bench test and a paired harness):
-//  - few loads per FMA: Q·Kᵀ runs 4 rows × 4 keys per step with the 4 query vectors loaded once
-//    per step (8 loads per 16 FMA instead of 5 per 4), P·V keeps 2 rows × 8 column vectors in
-//    registers; in-cache throughput went from 43 to 86 GB/s;
-//  - memory-level parallelism: the hardware stream prefetchers follow one rising address
-//    stream but not the column walks of a tile, and the L1 miss buffers alone cannot cover
-//    DRAM latency; so the tile kDecodePrefetchKeys ahead is software-prefetched into L2
-//    (prefetcht1), in rising address order, while this tile is computed (0.63 → 0.87 of a plain
-//    read of the same buffers, paired in time).
+// per byte, so on a core with one 512-bit FMA and one 512-bit load per cycle (Zen 4) the kernel
+// needs over half the core's FMA peak just to keep up with DRAM, and may not spend many more
+// loads than FMAs. Measured on Zen 4 (B=1, 32/8 heads, 64k fp32 KV; a harness pairing each run
+// with a plain read of the same buffers, one thread = the per-core bound that a quiet host
+// shows, two threads = this VM's usual contended DRAM):
+//  - the hardware prefetchers are what reach full bandwidth (a plain read: ~30 GB/s per core),
+//    and only while the demand stream is strictly sequential and never pauses for long. A
+//    d-outer walk over 4 keys at a time (lines 0, 8, 16, 24, 1, 9, ... of a 2 KiB block), a
+//    second pass over a 32 KiB tile from cache, or K and V interleaved finely all cost a third
+//    of the bandwidth; software prefetch caps a core near 19 GB/s and slows a sequential walk;
+//  - so where a query row fits in 16 vector registers (decode_walks_sequentially) K and V are
+//    walked key after key, in 1024-key tiles (long single-stream phases: 0.69-0.73 of the read
+//    per core at 64-key tiles, 0.81-0.84 at 1024), every row group taking its turn on each
+//    8-key block (4 KiB) while it is in L1. Q·Kᵀ keeps two q rows in registers and loads the
+//    other two (3 loads per 4 FMAs) and reduces 2 keys × 4 rows at once (hsum8_pairs, stored
+//    from registers); P·V keeps 2 rows × 8 vectors per block. Against the d-outer kernel with
+//    software prefetch: 0.64-0.67 → 0.72-0.80 of the read per core, 0.84-0.86 → 0.88-0.95 on
+//    two contended threads, in-cache 31 → 40 GB/s per core;
+//  - with narrow vectors (a q row needs more than 16 registers) the d-outer blocks stay: Q·Kᵀ
+//    runs 4 rows × 4 keys per step with the 4 query vectors loaded once per step, and the tile
+//    kDecodePrefetchKeys ahead is software-prefetched into L2 in rising order (0.63 → 0.87 of
+//    the read on two contended threads, against no prefetch).
 
 template <class V, Dtype Kv>
 inline typename V::F load_kv(const void* base, std::int64_t i) {
@@ -491,6 +502,138 @@ inline typename V::F load_kv(const void* base, std::int64_t i) {
         return V::load_bf16(static_cast<const std::uint16_t*>(base) + i);
     } else {
         return V::load_f16(static_cast<const std::uint16_t*>(base) + i);
+    }
+}
+
+/// Runs f(row, integral_constant<RB>) over `rows` rows in groups of kMax, then 2, then 1.
+template <int kMax, class F>
+inline void for_row_groups(std::int64_t rows, F&& f) {
+    std::int64_t r = 0;
+    for (; rows - r >= kMax; r += kMax) {
+        f(r, std::integral_constant<int, kMax>{});
+    }
+    if constexpr (kMax > 2) {
+        for (; rows - r >= 2; r += 2) {
+            f(r, std::integral_constant<int, 2>{});
+        }
+    }
+    for (; r < rows; ++r) {
+        f(r, std::integral_constant<int, 1>{});
+    }
+}
+
+/// s[r·stride + c] = horizontal sum of v[2r + c] for r < rows (≤ 4), c < 2: the trait's own
+/// hsum8_pairs where it has one (stores straight from registers), else hsum16 over the 8 vectors
+/// and 8 zeros.
+template <class V>
+inline void hsum8_pairs(const typename V::F* v, float* s, std::int64_t stride, int rows) {
+    if constexpr (requires { V::hsum8_pairs(v, s, stride, rows); }) {
+        V::hsum8_pairs(v, s, stride, rows);
+    } else {
+        typename V::F all[16];
+        for (int i = 0; i < 16; ++i) {
+            all[i] = i < 8 ? v[i] : V::zero();
+        }
+        float sums[16];
+        V::hsum16(all, sums);
+        for (int r = 0; r < rows; ++r) {
+            s[r * stride] = sums[2 * r];
+            s[r * stride + 1] = sums[2 * r + 1];
+        }
+    }
+}
+
+/// Query rows of a ≤4-row group whose q vectors the sequential Q·Kᵀ keeps in registers (at most
+/// 16 vectors of them); 0 when one row alone is wider than 16 vectors (128-bit vectors at
+/// D ≥ 128), where decode takes the d-outer path with software prefetch instead.
+template <class V, int D>
+inline constexpr int kDecodeQRegRows = !decode_walks_sequentially(D, V::W) ? 0
+                                       : 16 / (D / V::W) < 4               ? 16 / (D / V::W)
+                                                                           : 4;
+
+/// Keys per block of the sequential decode path: every row group runs over one block (4 KiB of
+/// fp32 K at D=128) before the next block is read, so the demand stream never pauses for long.
+inline constexpr std::int64_t kDecodeSeqBlockKeys = 8;
+
+/// s[r][j..j+n) = q[r] · K[j..j+n) for RB ≤ 4 rows, n even, K read key after key in address
+/// order. Each K vector is loaded once and feeds RB FMAs; the first kDecodeQRegRows rows' q stay
+/// in registers, the others are loaded from L1 (so at D=128 on AVX-512: 3 loads per 4 FMAs). Two
+/// keys × RB rows of dot products are reduced together (hsum8_pairs).
+template <class V, Dtype Kv, int D, int RB>
+inline void decode_qk_pairs(const float* q, const void* k, std::int64_t j, std::int64_t n,
+                            float* s) {
+    constexpr int kVec = D / V::W;
+    constexpr int kRegRows = kDecodeQRegRows<V, D> < RB ? kDecodeQRegRows<V, D> : RB;
+    static_assert(RB <= 4 && kRegRows >= 1);
+    typename V::F qv[kRegRows][kVec];
+    for (int r = 0; r < kRegRows; ++r) {
+        for (int v = 0; v < kVec; ++v) {
+            qv[r][v] = V::load(q + r * D + v * V::W);
+        }
+    }
+    for (std::int64_t jj = j; jj < j + n; jj += 2) {
+        typename V::F acc[8];
+        for (int i = 0; i < 8; ++i) {
+            acc[i] = V::zero();
+        }
+        for (int c = 0; c < 2; ++c) {
+            for (int v = 0; v < kVec; ++v) {
+                const typename V::F x = load_kv<V, Kv>(k, (jj + c) * D + v * V::W);
+                for (int r = 0; r < RB; ++r) {
+                    const typename V::F qr =
+                        r < kRegRows ? qv[r < kRegRows ? r : 0][v] : V::load(q + r * D + v * V::W);
+                    acc[r * 2 + c] = V::fma(qr, x, acc[r * 2 + c]);
+                }
+            }
+        }
+        hsum8_pairs<V>(acc, s + jj, kDecodeScoreStride, RB);
+    }
+}
+
+/// acc[r][c] += p[r][j] · V[j][d0 + c·W ..] for RB rows and CV column vectors: one key of P·V,
+/// each V vector loaded once and used RB times.
+template <class V, Dtype Kv, int D, int RB, int CV>
+inline void decode_pv_key(const float* p, const void* vv, std::int64_t j, std::int64_t d0,
+                          typename V::F (&acc)[RB][CV]) {
+    typename V::F pr[RB];
+    for (int r = 0; r < RB; ++r) {
+        pr[r] = V::set1(p[r * kDecodeScoreStride + j]);
+    }
+    for (int c = 0; c < CV; ++c) {
+        const typename V::F x = load_kv<V, Kv>(vv, j * D + d0 + c * V::W);
+        for (int r = 0; r < RB; ++r) {
+            acc[r][c] = V::fma(pr[r], x, acc[r][c]);
+        }
+    }
+}
+
+/// o[r][..] += Σ_j p[r][j] · V[j][..] for RB rows over keys [j, j + n), V read row after row.
+/// The RB × CV accumulators are loaded from o (in L1) and stored back per column chunk, so the
+/// row groups can take turns block by block.
+template <class V, Dtype Kv, int D, int RB>
+inline void decode_pv_seq_block(const float* p, const void* vv, std::int64_t j, std::int64_t n,
+                                float* o, const float* alpha) {
+    constexpr int kVec = D / V::W;
+    constexpr int kCv = 16 / RB < kVec ? 16 / RB : kVec;
+    static_assert(kVec % kCv == 0);
+    for (int d0 = 0; d0 < D; d0 += kCv * V::W) {
+        typename V::F acc[RB][kCv];
+        for (int r = 0; r < RB; ++r) {
+            for (int c = 0; c < kCv; ++c) {
+                acc[r][c] = V::load(o + r * D + d0 + c * V::W);
+                if (alpha != nullptr) {
+                    acc[r][c] = V::mul(acc[r][c], V::set1(alpha[r]));
+                }
+            }
+        }
+        for (std::int64_t jj = j; jj < j + n; ++jj) {
+            decode_pv_key<V, Kv, D, RB, kCv>(p, vv, jj, d0, acc);
+        }
+        for (int r = 0; r < RB; ++r) {
+            for (int c = 0; c < kCv; ++c) {
+                V::store(o + r * D + d0 + c * V::W, acc[r][c]);
+            }
+        }
     }
 }
 
@@ -537,7 +680,7 @@ inline void decode_qk_block(const float* q, const void* k, std::int64_t j, float
     V::hsum16(acc, out);
     for (int r = 0; r < RB; ++r) {
         for (int c = 0; c < kKb; ++c) {
-            s[r * kDecodeKvBlock + j + c] = out[r * kKb + c];
+            s[r * kDecodeScoreStride + j + c] = out[r * kKb + c];
         }
     }
 }
@@ -556,7 +699,7 @@ inline void decode_qk_one(const float* q, const void* k, std::int64_t j, float* 
         }
     }
     for (int r = 0; r < RB; ++r) {
-        s[r * kDecodeKvBlock + j] = V::hsum(acc[r]);
+        s[r * kDecodeScoreStride + j] = V::hsum(acc[r]);
     }
 }
 
@@ -592,16 +735,7 @@ inline void decode_pv_block(const float* p, const void* vv, std::int64_t kc, std
             constexpr std::int64_t kRowBytes = D * (Kv == Dtype::f32 ? 4 : 2);
             prefetch_l2(ahead + j * kRowBytes, kRowBytes);
         }
-        typename V::F pr[RB];
-        for (int r = 0; r < RB; ++r) {
-            pr[r] = V::set1(p[r * kDecodeKvBlock + j]);
-        }
-        for (int c = 0; c < CV; ++c) {
-            const typename V::F x = load_kv<V, Kv>(vv, j * D + d0 + c * V::W);
-            for (int r = 0; r < RB; ++r) {
-                acc[r][c] = V::fma(pr[r], x, acc[r][c]);
-            }
-        }
+        decode_pv_key<V, Kv, D, RB, CV>(p, vv, j, d0, acc);
     }
     for (int r = 0; r < RB; ++r) {
         for (int c = 0; c < CV; ++c) {
@@ -619,23 +753,6 @@ inline void decode_pv_rows(const float* p, const void* vv, std::int64_t kc, floa
     decode_pv_block<V, Kv, D, RB, kCv, Ahead>(p, vv, kc, 0, o, alpha, ahead);
     for (std::int64_t d0 = kCv * V::W; d0 < D; d0 += kCv * V::W) {
         decode_pv_block<V, Kv, D, RB, kCv, false>(p, vv, kc, d0, o, alpha, nullptr);
-    }
-}
-
-/// Runs f(row, integral_constant<RB>) over `rows` rows in groups of kMax, then 2, then 1.
-template <int kMax, class F>
-inline void for_row_groups(std::int64_t rows, F&& f) {
-    std::int64_t r = 0;
-    for (; rows - r >= kMax; r += kMax) {
-        f(r, std::integral_constant<int, kMax>{});
-    }
-    if constexpr (kMax > 2) {
-        for (; rows - r >= 2; r += 2) {
-            f(r, std::integral_constant<int, 2>{});
-        }
-    }
-    for (; r < rows; ++r) {
-        f(r, std::integral_constant<int, 1>{});
     }
 }
 
@@ -671,38 +788,17 @@ void decode_item_d(const DecodeJob& job, std::int64_t item, const DecodeScratch&
     const auto* kbase = static_cast<const unsigned char*>(job.k) + bkv * sh.seq_kv * kRowBytes;
     const auto* vbase = static_cast<const unsigned char*>(job.v) + bkv * sh.seq_kv * kRowBytes;
     const typename V::F neg_inf = V::set1(kNegInf);
-    for (std::int64_t j0 = c0; j0 < c1; j0 += kDecodeKvBlock) {
-        const std::int64_t kc = min64(kDecodeKvBlock, c1 - j0);
-        const unsigned char* kt = kbase + j0 * kRowBytes;
-        const unsigned char* vt = vbase + j0 * kRowBytes;
-        // The tile kDecodePrefetchKeys ahead, within this chunk (the next chunk belongs to
-        // another work item, maybe on another core).
-        // Only whole tiles are prefetched (the last tile of a chunk is the only short one).
-        const bool ahead = j0 + kDecodePrefetchKeys + kc <= c1;
-        const auto qk = [&](auto pre) {
-            for_row_groups<4>(rows, [&](std::int64_t r, auto rb) {
-                constexpr bool kAhead = decltype(pre)::value;
-                const bool first = r == 0;
-                if (kAhead && first) {
-                    decode_qk_rows<V, Kv, D, decltype(rb)::value, true>(
-                        s.q + r * D, kt, kc, s.s + r * kDecodeKvBlock,
-                        kt + kDecodePrefetchKeys * kRowBytes);
-                } else {
-                    decode_qk_rows<V, Kv, D, decltype(rb)::value, false>(
-                        s.q + r * D, kt, kc, s.s + r * kDecodeKvBlock, nullptr);
-                }
-            });
-        };
-        if (ahead) {
-            qk(std::true_type{});
-        } else {
-            qk(std::false_type{});
-        }
+    // Online softmax of one tile's scores (keys [j0, j0 + kc), rows of kDecodeScoreStride at sb,
+    // in place): keys past a row's causal limit or the tile's end are masked, the scores become
+    // P, and m, l and alpha (the factor the row's O must be scaled by before this tile's P·V) are
+    // updated.
+    const auto softmax_tile = [&](std::int64_t j0, std::int64_t kc, float* sb) {
+        const std::int64_t width = (kc + V::W - 1) / V::W * V::W;
         for (std::int64_t r = 0; r < rows; ++r) {
-            float* sr = s.s + r * kDecodeKvBlock;
+            float* sr = sb + r * kDecodeScoreStride;
             const std::int64_t valid = min64(kc, s.limit[r] - j0);
             typename V::F mx = neg_inf;
-            for (std::int64_t j = 0; j < kDecodeKvBlock; j += V::W) {
+            for (std::int64_t j = 0; j < width; j += V::W) {
                 const typename V::F x = V::mask_tail(V::load(sr + j), valid - j);
                 V::store(sr + j, x);
                 mx = V::max(mx, x);
@@ -713,7 +809,7 @@ void decode_item_d(const DecodeJob& job, std::int64_t item, const DecodeScratch&
             typename V::F sum = V::zero();
             const typename V::F scale = V::set1(job.scale_log2);
             const typename V::F neg_m = V::set1(-m_use);
-            for (std::int64_t j = 0; j < kDecodeKvBlock; j += V::W) {
+            for (std::int64_t j = 0; j < width; j += V::W) {
                 const typename V::F p = V::exp2(V::fma(V::load(sr + j), scale, neg_m));
                 V::store(sr + j, p);
                 sum = V::add(sum, p);
@@ -724,18 +820,87 @@ void decode_item_d(const DecodeJob& job, std::int64_t item, const DecodeScratch&
             s.l[r] = s.l[r] * a + V::hsum(sum);
             s.m[r] = m_new;
         }
-        constexpr int kPvRows = D / V::W >= 8 ? 2 : 4;
-        for_row_groups<kPvRows>(rows, [&](std::int64_t r, auto rb) {
-            constexpr int kRb = decltype(rb)::value;
-            if (ahead && r == 0) {
-                decode_pv_rows<V, Kv, D, kRb, true>(s.s + r * kDecodeKvBlock, vt, kc, s.o + r * D,
-                                                    s.alpha + r,
-                                                    vt + kDecodePrefetchKeys * kRowBytes);
-            } else {
-                decode_pv_rows<V, Kv, D, kRb, false>(s.s + r * kDecodeKvBlock, vt, kc, s.o + r * D,
-                                                     s.alpha + r, nullptr);
+    };
+    constexpr int kPvRows = D / V::W >= 8 ? 2 : 4;
+
+    if constexpr (kDecodeQRegRows < V, D >> 0) {
+        // Sequential walk, hardware prefetch (see the decode notes above).
+        // Keys [j, j + n) of the tile at j0 (n ≤ kDecodeSeqBlockKeys).
+        const auto qk_keys = [&](std::int64_t j0, float* sb, std::int64_t j, std::int64_t n) {
+            const unsigned char* kt = kbase + j0 * kRowBytes;
+            const std::int64_t pairs = n - n % 2;
+            if (pairs > 0) {
+                for_row_groups<4>(rows, [&](std::int64_t r, auto rb) {
+                    decode_qk_pairs<V, Kv, D, decltype(rb)::value>(s.q + r * D, kt, j, pairs,
+                                                                   sb + r * kDecodeScoreStride);
+                });
             }
-        });
+            if (pairs < n) {
+                for_row_groups<4>(rows, [&](std::int64_t r, auto rb) {
+                    decode_qk_one<V, Kv, D, decltype(rb)::value>(s.q + r * D, kt, j + pairs,
+                                                                 sb + r * kDecodeScoreStride);
+                });
+            }
+        };
+        const auto pv_keys = [&](std::int64_t j0, const float* sb, std::int64_t j, std::int64_t n) {
+            const unsigned char* vt = vbase + j0 * kRowBytes;
+            for_row_groups<kPvRows>(rows, [&](std::int64_t r, auto rb) {
+                decode_pv_seq_block<V, Kv, D, decltype(rb)::value>(sb + r * kDecodeScoreStride, vt,
+                                                                   j, n, s.o + r * D,
+                                                                   j == 0 ? s.alpha + r : nullptr);
+            });
+        };
+        for (std::int64_t j0 = c0; j0 < c1; j0 += kDecodeSeqTileKeys) {
+            const std::int64_t kc = min64(kDecodeSeqTileKeys, c1 - j0);
+            for (std::int64_t j = 0; j < kc; j += kDecodeSeqBlockKeys) {
+                qk_keys(j0, s.s, j, min64(kDecodeSeqBlockKeys, kc - j));
+            }
+            softmax_tile(j0, kc, s.s);
+            for (std::int64_t j = 0; j < kc; j += kDecodeSeqBlockKeys) {
+                pv_keys(j0, s.s, j, min64(kDecodeSeqBlockKeys, kc - j));
+            }
+        }
+    } else {
+        // Narrow vectors (q rows do not fit in registers): d-outer blocks, software prefetch.
+        for (std::int64_t j0 = c0; j0 < c1; j0 += kDecodeKvBlock) {
+            const std::int64_t kc = min64(kDecodeKvBlock, c1 - j0);
+            const unsigned char* kt = kbase + j0 * kRowBytes;
+            const unsigned char* vt = vbase + j0 * kRowBytes;
+            // The tile kDecodePrefetchKeys ahead, within this chunk (the next chunk belongs to
+            // another work item, maybe on another core). Only whole tiles are prefetched (the
+            // last tile of a chunk is the only short one).
+            const bool ahead = j0 + kDecodePrefetchKeys + kc <= c1;
+            const auto qk = [&](auto pre) {
+                for_row_groups<4>(rows, [&](std::int64_t r, auto rb) {
+                    constexpr bool kAhead = decltype(pre)::value;
+                    if (kAhead && r == 0) {
+                        decode_qk_rows<V, Kv, D, decltype(rb)::value, true>(
+                            s.q + r * D, kt, kc, s.s + r * kDecodeScoreStride,
+                            kt + kDecodePrefetchKeys * kRowBytes);
+                    } else {
+                        decode_qk_rows<V, Kv, D, decltype(rb)::value, false>(
+                            s.q + r * D, kt, kc, s.s + r * kDecodeScoreStride, nullptr);
+                    }
+                });
+            };
+            if (ahead) {
+                qk(std::true_type{});
+            } else {
+                qk(std::false_type{});
+            }
+            softmax_tile(j0, kc, s.s);
+            for_row_groups<kPvRows>(rows, [&](std::int64_t r, auto rb) {
+                constexpr int kRb = decltype(rb)::value;
+                if (ahead && r == 0) {
+                    decode_pv_rows<V, Kv, D, kRb, true>(s.s + r * kDecodeScoreStride, vt, kc,
+                                                        s.o + r * D, s.alpha + r,
+                                                        vt + kDecodePrefetchKeys * kRowBytes);
+                } else {
+                    decode_pv_rows<V, Kv, D, kRb, false>(s.s + r * kDecodeScoreStride, vt, kc,
+                                                         s.o + r * D, s.alpha + r, nullptr);
+                }
+            });
+        }
     }
 
     float* part = job.partial + item * rows * (2 + D);
@@ -770,6 +935,7 @@ template <class V>
 KernelSet make_kernel_set(const char* name) {
     KernelSet k;
     k.name = name;
+    k.vector_floats = V::W;
     k.prefill_f32 = &prefill_item<V, false>;
     if constexpr (V::kBf16) {
         k.prefill_bf16 = &prefill_item<V, true>;
