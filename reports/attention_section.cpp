@@ -186,9 +186,15 @@ std::string render_decode(const std::vector<StoredResult>& results) {
         } else {
             const auto best = finite_metric(r, "bandwidth_stream_gb_per_s.best");
             const auto median = finite_metric(r, "bandwidth_stream_gb_per_s.median");
+            std::string ceiling = ceiling_cell(r);
+            if (finite_metric(r, "kv_fits_in_llc")) {
+                const auto llc = finite_metric(r, "llc_bytes");
+                ceiling += fmt::format(
+                    " (K+V fit in the {} LLC: a cache figure, not DRAM)",
+                    llc ? format_bytes(static_cast<std::uint64_t>(*llc)) : std::string("host's"));
+            }
             row = fmt::format("{} ok | {} | {} | {} | {} |\n", lead, best ? cell(*best) : "-",
-                              median ? cell(*median) : "-", ceiling_cell(r),
-                              md_escape(r.implementation));
+                              median ? cell(*median) : "-", ceiling, md_escape(r.implementation));
         }
         rows.emplace(key_of(r, "kv_len"), row);
     }
@@ -197,7 +203,8 @@ std::string render_decode(const std::vector<StoredResult>& results) {
     }
     std::string out =
         "\nAttention decode (one query token per sequence; GB/s counts K and V read once plus Q "
-        "and O; % of the measured DRAM read bandwidth ceiling):\n\n"
+        "and O; % of the measured DRAM read bandwidth ceiling; where K+V fit in the last-level "
+        "cache, repeated calls read them from cache and the row says so):\n\n"
         "| device | shape | KV length | dtype q/kv | backend | K+V bytes | status | GB/s best | "
         "GB/s median | % of ceiling (best) | implementation / reason |\n"
         "|---|---|---:|---|---|---:|---|---:|---:|---|---|\n";

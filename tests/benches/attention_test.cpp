@@ -471,6 +471,22 @@ TEST_CASE("attention defs on real topologies: unique names, skip xor kernel, con
                 CHECK(context(d, "flops_per_run.unmasked_pairs")->value > 0);
                 REQUIRE(context(d, "kv_bytes") != nullptr);
                 CHECK(d.sampling.max_seconds.has_value());
+                if (d.bench_case.benchmark == "attention.decode") {
+                    // The LLC the decode figure is judged against, and whether K+V fit in it.
+                    REQUIRE(context(d, "llc_bytes") != nullptr);
+                    const double llc = context(d, "llc_bytes")->value;
+                    CHECK(llc > 0);
+                    const bool fits = context(d, "kv_bytes")->value <= llc;
+                    CHECK((context(d, "kv_fits_in_llc") != nullptr) == fits);
+                    if (p.at("kv_len") == "1024" && p.at("batch") == "1") {
+                        CHECK(fits);  // 8 MiB of fp32 K+V: inside every LLC in the corpus
+                    }
+                    if (p.at("kv_len") == "131072" && p.at("batch") == "64") {
+                        CHECK_FALSE(fits);
+                    }
+                } else {
+                    CHECK(context(d, "llc_bytes") == nullptr);
+                }
             }
             if (in_suite(d, "quick")) {
                 ++quick;

@@ -92,3 +92,19 @@ TEST_CASE("attention section: prefill speedup, ceiling and decode bytes", "[atte
     CHECK(md.find("skipped | - | - | - | working set \\| too big |") != std::string::npos);
     CHECK(md.find("unfused fp32 \\| openblas") != std::string::npos);
 }
+
+TEST_CASE("attention section: decode rows whose K+V fit in the LLC say so", "[attention_report]") {
+    StoredResult in_cache = decode(ResultStatus::ok, "");
+    in_cache.result.bench_case.params["kv_len"] = "4096";
+    in_cache.result.metrics.push_back({"llc_bytes", 32.0 * 1024 * 1024, "bytes", Direction::none});
+    in_cache.result.metrics.push_back({"kv_fits_in_llc", 1, "flag", Direction::none});
+    StoredResult beyond = decode(ResultStatus::ok, "");
+    beyond.result.metrics.push_back({"llc_bytes", 32.0 * 1024 * 1024, "bytes", Direction::none});
+    const std::string md = assay::render_attention_section({in_cache, beyond});
+    INFO(md);
+    const std::string note = "(K+V fit in the 32 MiB LLC: a cache figure, not DRAM)";
+    const auto first = md.find(note);
+    REQUIRE(first != std::string::npos);
+    CHECK(md.find(note, first + 1) == std::string::npos);  // only the 4096-key row
+    CHECK(md.rfind("| 4096 |", first) != std::string::npos);
+}

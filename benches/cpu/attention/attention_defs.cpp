@@ -133,6 +133,18 @@ bool size_and_describe(const Context& ctx, const AttentionCase& c, std::uint64_t
                                          attention::attention_flops(c.shape),
                                          "FLOP (4·B·H·D·unmasked pairs)"));
     def.context.push_back(context_metric("kv_bytes", kv, "bytes"));
+    if (c.phase == Phase::decode) {
+        // Repeated decode calls re-read the same K/V: when they fit in the last-level cache the
+        // figure is a cache bandwidth, not DRAM. Recorded so reports can say so.
+        const catalog::LlcSize llc = catalog::llc_size(ctx.host);
+        def.context.push_back(context_metric("llc_bytes", static_cast<double>(llc.bytes), "bytes"));
+        if (llc.assumed) {
+            def.context.push_back(context_metric("llc_bytes_assumed", 1, "flag"));
+        }
+        if (kv <= static_cast<double>(llc.bytes)) {
+            def.context.push_back(context_metric("kv_fits_in_llc", 1, "flag"));
+        }
+    }
     double ops_rate = kPlanningOpsPerThread * threads;
     if (const PeakEstimate* peak = find_peak(ctx.host, peak_dtype(c.q_dtype));
         peak && ctx.host.topology.cores > 0) {
