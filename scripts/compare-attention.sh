@@ -4,20 +4,22 @@
 #
 #   ./scripts/compare-attention.sh [ASSAY_BINARY]    (default: $ASSAY or ./build/release/app/assay)
 #
-# Cases (all on the all_cores placement, one run, ~3-5 minutes on a 2-core VM):
+# Cases (all on the all_cores placement, two runs, ~2 minutes on a 2-core VM):
 #   - fused fp32 prefill, Llama-3-8B-like (B=1, H=32, H_kv=8, D=128), S=2048, causal (cpu.flash)
 #     and the unfused GEMM->softmax->GEMM reference of the same case (cpu.unfused.openblas/blis);
 #   - the bf16 fused prefill of the same shape;
 #   - the fp32 and bf16 GEMM ceilings: gemm.square 4096^3 NN on every backend (best one counts);
 #   - decode, B=1, KV length 65536, fp32 KV (512 MiB of K+V, far beyond any LLC);
 #   - the STREAM sum (read-only) DRAM bandwidth on all cores.
+# The decode and the STREAM sum run in a second run, interleaved: ROUNDS (default 5) rounds in a
+# seeded random order, 2 s of sampling each, all samples of a case forming its result.
 # FLOP/s by the unmasked-pairs convention (4·B·H·D per (query, key) pair the causal mask lets
 # through); GB/s counting K and V once plus Q and O.
 #
 # Each check is judged on the ratio of the two results' MEDIAN throughputs; the ratio of their
 # best samples is printed beside it. Why medians: the best sample is an extreme-value statistic
 # whose expectation grows with the number of samples, and the cases sample very differently
-# (the STREAM sum takes ~4000 samples of 4 ms, the 512 MiB decode ~50 of 20 ms). On a shared
+# (per 2 s the STREAM sum takes ~500 samples of 4 ms, the 512 MiB decode ~100 of 20 ms). On a shared
 # host whose DRAM bandwidth swings with the neighbours' load (on this KVM guest the STREAM sum
 # ranged 33-64 GB/s within one run), best/best compares a rare quiet moment of one case with
 # an ordinary moment of the other; median/median compares like with like.
@@ -30,18 +32,26 @@ ASSAY=${1:-${ASSAY:-./build/release/app/assay}}
 shape='batch=1,causal=true,dtype=(f32|bf16),head_dim=128,heads_kv=8,heads_q=32,preset=llama3_8b,seq=2048'
 decode='batch=1,dtype=f32,head_dim=128,heads_kv=8,heads_q=32,kv_dtype=f32,kv_len=65536,preset=llama3_8b'
 gemm='dtype=(f32|bf16),k=4096,layout=nn,m=4096,n=4096,placement=all_cores'
-filter="^(attention\.prefill/$shape@cpu:|attention\.decode/$decode@cpu:cpu\.flash|gemm\.square/$gemm@cpu:|stream\.sum/dtype=f64,placement=all_cores,size=dram@cpu:)"
+compute_filter="^(attention\.prefill/$shape@cpu:|gemm\.square/$gemm@cpu:)"
+stream_filter="^(attention\.decode/$decode@cpu:cpu\.flash|stream\.sum/dtype=f64,placement=all_cores,size=dram@cpu:)"
+ROUNDS=${ROUNDS:-5}
 
 dir=$(mktemp -d)
-db=$dir/compare-attention.db
-echo "== Assay $ASSAY (db $db)" >&2
-"$ASSAY" run --db "$db" --suite full --no-progress --no-telemetry --filter "$filter" >/dev/null
-"$ASSAY" report --db "$db" --format json > "$dir/report.json"
+echo "== Assay $ASSAY (dbs in $dir)" >&2
+"$ASSAY" run --db "$dir/compute.db" --suite full --no-progress --no-telemetry \
+  --filter "$compute_filter" >/dev/null
+# The decode and the STREAM sum alternate, ROUNDS times each (a fresh kernel every round), so
+# both sample the same stretch of time: a shared host's DRAM bandwidth drifts over minutes.
+"$ASSAY" run --db "$dir/stream.db" --suite full --no-progress --no-telemetry \
+  --repetitions "$ROUNDS" --interleave --seed 7 --max-seconds 2 --filter "$stream_filter" >/dev/null
+"$ASSAY" report --db "$dir/compute.db" --format json > "$dir/compute.json"
+"$ASSAY" report --db "$dir/stream.db" --format json > "$dir/stream.json"
 
-python3 - "$dir/report.json" <<'PY'
+python3 - "$dir/compute.json" "$dir/stream.json" <<'PY'
 import json, sys
-doc = json.load(open(sys.argv[1]))
-results = doc["runs"][0]["results"]
+results = []
+for path in sys.argv[1:]:
+    results += json.load(open(path))["runs"][0]["results"]
 
 def metric(r, name):
     for m in r["metrics"]:
