@@ -18,7 +18,8 @@ inline constexpr std::int64_t kDecodeKvBlock = 64;
 /// in at most 16 registers: AVX-512 and SVE ≥ 256 bits at D ≤ 128/256). Each tile's Q·Kᵀ reads
 /// one long run of K (512 KiB of fp32 K at D=128), then its P·V one long run of V: on Zen 4
 /// (per-core bound, paired with a plain read) 64, 256, 1024, 2048 and 4096 keys measured
-/// 0.69-0.73, 0.73-0.76, 0.81-0.84, 0.75-0.79 and 0.73-0.79 of the read.
+/// 0.69-0.73, 0.73-0.76, 0.81-0.84, 0.75-0.79 and 0.73-0.79 of the read in one sweep; 1024
+/// keys measured 0.72-0.84 over the builds and sessions since (this shared host's spread).
 inline constexpr std::int64_t kDecodeSeqTileKeys = 1024;
 /// Row stride of the decode score scratch (the widest tile).
 inline constexpr std::int64_t kDecodeScoreStride = kDecodeSeqTileKeys;

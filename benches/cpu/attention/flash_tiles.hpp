@@ -483,7 +483,7 @@ void prefill_item(const PrefillJob& job, std::int64_t item, const PrefillScratch
 //    of the bandwidth; software prefetch caps a core near 19 GB/s and slows a sequential walk;
 //  - so where a query row fits in 16 vector registers (decode_walks_sequentially) K and V are
 //    walked key after key, in 1024-key tiles (long single-stream phases: 0.69-0.73 of the read
-//    per core at 64-key tiles, 0.81-0.84 at 1024), every row group taking its turn on each
+//    per core at 64-key tiles, 0.72-0.84 at 1024), every row group taking its turn on each
 //    8-key block (4 KiB) while it is in L1. Q·Kᵀ keeps two q rows in registers and loads the
 //    other two (3 loads per 4 FMAs) and reduces 2 keys × 4 rows at once (hsum8_pairs, stored
 //    from registers); P·V keeps 2 rows × 8 vectors per block. Against the d-outer kernel with
