@@ -26,8 +26,12 @@
 # Exit status: 0 when every check passes, 1 when one fails or is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ASSAY=${1:-${ASSAY:-./build/release/app/assay}}
-[ -x "$ASSAY" ] || { cmake --preset release >/dev/null && cmake --build --preset release --target assay; }
+ASSAY=${1:-${ASSAY:-}}
+if [ -z "$ASSAY" ]; then
+  ASSAY=./build/release/app/assay
+  [ -x "$ASSAY" ] || { cmake --preset release >/dev/null && cmake --build --preset release --target assay; }
+fi
+[ -x "$ASSAY" ] || { echo "compare-attention.sh: '$ASSAY' is not an executable assay binary" >&2; exit 2; }
 
 shape='batch=1,causal=true,dtype=(f32|bf16),head_dim=128,heads_kv=8,heads_q=32,preset=llama3_8b,seq=2048'
 decode='batch=1,dtype=f32,head_dim=128,heads_kv=8,heads_q=32,kv_dtype=f32,kv_len=65536,preset=llama3_8b'
@@ -35,6 +39,7 @@ gemm='dtype=(f32|bf16),k=4096,layout=nn,m=4096,n=4096,placement=all_cores'
 compute_filter="^(attention\.prefill/$shape@cpu:|gemm\.square/$gemm@cpu:)"
 stream_filter="^(attention\.decode/$decode@cpu:cpu\.flash|stream\.sum/dtype=f64,placement=all_cores,size=dram@cpu:)"
 ROUNDS=${ROUNDS:-5}
+[[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || { echo "compare-attention.sh: ROUNDS must be a positive integer, got '$ROUNDS'" >&2; exit 2; }
 
 dir=$(mktemp -d)
 echo "== Assay $ASSAY (dbs in $dir)" >&2

@@ -10,13 +10,24 @@
 # REPEAT runs after a warm-up).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ASSAY=${1:-${ASSAY:-./build/release/app/assay}}
-PEER=${GEMM_PEER:-./build/release/tools/gemm_peer/gemm_peer}
+ASSAY=${1:-${ASSAY:-}}
+PEER=${GEMM_PEER:-}
 REPEAT=${REPEAT:-5}
 N=4096
+[[ "$REPEAT" =~ ^[1-9][0-9]*$ ]] || { echo "compare-gemm.sh: REPEAT must be a positive integer, got '$REPEAT'" >&2; exit 2; }
 
-[ -x "$ASSAY" ] || { cmake --preset release >/dev/null && cmake --build --preset release --target assay; }
-[ -x "$PEER" ] || { cmake --preset release >/dev/null && cmake --build --preset release --target gemm_peer; }
+# Build the release binaries only when none was named; a named one must exist.
+if [ -z "$ASSAY" ]; then
+  ASSAY=./build/release/app/assay
+  [ -x "$ASSAY" ] || { cmake --preset release >/dev/null && cmake --build --preset release --target assay; }
+fi
+if [ -z "$PEER" ]; then
+  PEER=./build/release/tools/gemm_peer/gemm_peer
+  [ -x "$PEER" ] || { cmake --preset release >/dev/null && cmake --build --preset release --target gemm_peer; }
+fi
+for bin in "$ASSAY" "$PEER"; do
+  [ -x "$bin" ] || { echo "compare-gemm.sh: '$bin' is not an executable" >&2; exit 2; }
+done
 
 # First PU of each core (what Assay's all_cores placement pins to).
 cpus=$(for d in /sys/devices/system/cpu/cpu[0-9]*/topology/thread_siblings_list; do
