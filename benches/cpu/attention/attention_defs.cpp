@@ -95,6 +95,7 @@ struct Context {
     std::vector<unsigned> pus;
     std::string placement;  ///< the placement label of `pus` ("all_cores", "numa0_cores")
     std::string no_pus_reason;
+    catalog::LlcSize llc;  ///< what decode's K+V are compared against
 };
 
 BenchmarkDef base_def(const AttentionCase& c, std::string backend) {
@@ -136,7 +137,7 @@ bool size_and_describe(const Context& ctx, const AttentionCase& c, std::uint64_t
     if (c.phase == Phase::decode) {
         // Repeated decode calls re-read the same K/V: when they fit in the last-level cache the
         // figure is a cache bandwidth, not DRAM. Recorded so reports can say so.
-        const catalog::LlcSize llc = catalog::llc_size(ctx.host);
+        const catalog::LlcSize& llc = ctx.llc;
         def.context.push_back(context_metric("llc_bytes", static_cast<double>(llc.bytes), "bytes"));
         if (llc.assumed) {
             def.context.push_back(context_metric("llc_bytes_assumed", 1, "flag"));
@@ -214,7 +215,8 @@ bool cpu_offers(const AttentionCase& c) {
 
 void add_attention_cpu_defs(const HostInfo& host, const CatalogOptions& options,
                             std::vector<BenchmarkDef>& defs) {
-    Context ctx{host, catalog::working_set_cap_bytes(host, options), {}, "all_cores", {}};
+    Context ctx{host, catalog::working_set_cap_bytes(host, options), {}, "all_cores", {}, {}};
+    ctx.llc = catalog::llc_size(host);
     // All cores, or the first NUMA node's cores on multi-node hosts (as GEMM's headline cases):
     // the kernel's working set is first-touched by its threads, so it stays node-local.
     std::vector<unsigned> all_cores;

@@ -607,26 +607,43 @@ inline void decode_pv_key(const float* p, const void* vv, std::int64_t j, std::i
     }
 }
 
-/// o[r][..] += Σ_j p[r][j] · V[j][..] for RB rows over keys [j, j + n), V read row after row.
-/// The RB × CV accumulators are loaded from o (in L1) and stored back per column chunk, so the
-/// row groups can take turns block by block.
-template <class V, Dtype Kv, int D, int RB>
-inline void decode_pv_seq_block(const float* p, const void* vv, std::int64_t j, std::int64_t n,
-                                float* o, const float* alpha) {
+/// Prefetches bytes [from, from + bytes) into L2 (locality 2 = prefetcht1 on x86, PLDL2KEEP on
+/// aarch64), one request per cache line, in rising order.
+inline void prefetch_l2(const unsigned char* from, std::int64_t bytes) {
+    for (std::int64_t off = 0; off < bytes; off += 64) {
+        __builtin_prefetch(from + off, 0, 2);
+    }
+}
+
+/// o[r][..] = o[r][..]·alpha[r] (alpha may be null: no scaling) + Σ_j p[r][j] · V[j][..] for RB
+/// rows over keys [j, j + n), V read row after row; the RB × CV accumulators are loaded from o
+/// (in L1) and stored back per column chunk. Each V vector is loaded once and used RB times.
+/// With Ahead, each V row `ahead` bytes on (the tile kDecodePrefetchKeys ahead) is prefetched
+/// into L2 as the first column chunk reads the same row of this tile.
+template <class V, Dtype Kv, int D, int RB, bool Ahead = false>
+inline void decode_pv_keys(const float* p, const void* vv, std::int64_t j, std::int64_t n, float* o,
+                           const float* alpha, const unsigned char* ahead = nullptr) {
     constexpr int kVec = D / V::W;
     constexpr int kCv = 16 / RB < kVec ? 16 / RB : kVec;
+    constexpr std::int64_t kRowBytes = D * (Kv == Dtype::f32 ? 4 : 2);
     static_assert(kVec % kCv == 0);
     for (int d0 = 0; d0 < D; d0 += kCv * V::W) {
         typename V::F acc[RB][kCv];
         for (int r = 0; r < RB; ++r) {
+            const typename V::F a = V::set1(alpha != nullptr ? alpha[r] : 1.0F);
             for (int c = 0; c < kCv; ++c) {
                 acc[r][c] = V::load(o + r * D + d0 + c * V::W);
                 if (alpha != nullptr) {
-                    acc[r][c] = V::mul(acc[r][c], V::set1(alpha[r]));
+                    acc[r][c] = V::mul(acc[r][c], a);
                 }
             }
         }
         for (std::int64_t jj = j; jj < j + n; ++jj) {
+            if constexpr (Ahead) {
+                if (d0 == 0) {
+                    prefetch_l2(ahead + jj * kRowBytes, kRowBytes);
+                }
+            }
             decode_pv_key<V, Kv, D, RB, kCv>(p, vv, jj, d0, acc);
         }
         for (int r = 0; r < RB; ++r) {
@@ -634,14 +651,6 @@ inline void decode_pv_seq_block(const float* p, const void* vv, std::int64_t j, 
                 V::store(o + r * D + d0 + c * V::W, acc[r][c]);
             }
         }
-    }
-}
-
-/// Prefetches bytes [from, from + bytes) into L2 (locality 2 = prefetcht1 on x86, PLDL2KEEP on
-/// aarch64), one request per cache line, in rising order.
-inline void prefetch_l2(const unsigned char* from, std::int64_t bytes) {
-    for (std::int64_t off = 0; off < bytes; off += 64) {
-        __builtin_prefetch(from + off, 0, 2);
     }
 }
 
@@ -713,46 +722,6 @@ inline void decode_qk_rows(const float* q, const void* k, std::int64_t kc, float
     }
     for (; j < kc; ++j) {
         decode_qk_one<V, Kv, D, RB>(q, k, j, s);
-    }
-}
-
-/// o[r][d0 .. d0 + CV·W) = o·alpha[r] + Σ_j p[r][j] V[j][same columns] for RB rows, the RB·CV
-/// accumulators in registers for the whole tile; each V vector is loaded once and used RB times.
-/// With Ahead, each V row of the tile kDecodePrefetchKeys ahead is prefetched into L2 as the
-/// same row of this tile is read.
-template <class V, Dtype Kv, int D, int RB, int CV, bool Ahead>
-inline void decode_pv_block(const float* p, const void* vv, std::int64_t kc, std::int64_t d0,
-                            float* o, const float* alpha, const unsigned char* ahead) {
-    typename V::F acc[RB][CV];
-    for (int r = 0; r < RB; ++r) {
-        const typename V::F a = V::set1(alpha[r]);
-        for (int c = 0; c < CV; ++c) {
-            acc[r][c] = V::mul(V::load(o + r * D + d0 + c * V::W), a);
-        }
-    }
-    for (std::int64_t j = 0; j < kc; ++j) {
-        if constexpr (Ahead) {
-            constexpr std::int64_t kRowBytes = D * (Kv == Dtype::f32 ? 4 : 2);
-            prefetch_l2(ahead + j * kRowBytes, kRowBytes);
-        }
-        decode_pv_key<V, Kv, D, RB, CV>(p, vv, j, d0, acc);
-    }
-    for (int r = 0; r < RB; ++r) {
-        for (int c = 0; c < CV; ++c) {
-            V::store(o + r * D + d0 + c * V::W, acc[r][c]);
-        }
-    }
-}
-
-template <class V, Dtype Kv, int D, int RB, bool Ahead>
-inline void decode_pv_rows(const float* p, const void* vv, std::int64_t kc, float* o,
-                           const float* alpha, const unsigned char* ahead) {
-    constexpr int kVectors = D / V::W;
-    constexpr int kCv = 16 / RB < kVectors ? 16 / RB : kVectors;
-    static_assert(kVectors % kCv == 0);
-    decode_pv_block<V, Kv, D, RB, kCv, Ahead>(p, vv, kc, 0, o, alpha, ahead);
-    for (std::int64_t d0 = kCv * V::W; d0 < D; d0 += kCv * V::W) {
-        decode_pv_block<V, Kv, D, RB, kCv, false>(p, vv, kc, d0, o, alpha, nullptr);
     }
 }
 
@@ -845,9 +814,9 @@ void decode_item_d(const DecodeJob& job, std::int64_t item, const DecodeScratch&
         const auto pv_keys = [&](std::int64_t j0, const float* sb, std::int64_t j, std::int64_t n) {
             const unsigned char* vt = vbase + j0 * kRowBytes;
             for_row_groups<kPvRows>(rows, [&](std::int64_t r, auto rb) {
-                decode_pv_seq_block<V, Kv, D, decltype(rb)::value>(sb + r * kDecodeScoreStride, vt,
-                                                                   j, n, s.o + r * D,
-                                                                   j == 0 ? s.alpha + r : nullptr);
+                decode_pv_keys<V, Kv, D, decltype(rb)::value>(sb + r * kDecodeScoreStride, vt, j, n,
+                                                              s.o + r * D,
+                                                              j == 0 ? s.alpha + r : nullptr);
             });
         };
         for (std::int64_t j0 = c0; j0 < c1; j0 += kDecodeSeqTileKeys) {
@@ -892,12 +861,12 @@ void decode_item_d(const DecodeJob& job, std::int64_t item, const DecodeScratch&
             for_row_groups<kPvRows>(rows, [&](std::int64_t r, auto rb) {
                 constexpr int kRb = decltype(rb)::value;
                 if (ahead && r == 0) {
-                    decode_pv_rows<V, Kv, D, kRb, true>(s.s + r * kDecodeScoreStride, vt, kc,
+                    decode_pv_keys<V, Kv, D, kRb, true>(s.s + r * kDecodeScoreStride, vt, 0, kc,
                                                         s.o + r * D, s.alpha + r,
                                                         vt + kDecodePrefetchKeys * kRowBytes);
                 } else {
-                    decode_pv_rows<V, Kv, D, kRb, false>(s.s + r * kDecodeScoreStride, vt, kc,
-                                                         s.o + r * D, s.alpha + r, nullptr);
+                    decode_pv_keys<V, Kv, D, kRb>(s.s + r * kDecodeScoreStride, vt, 0, kc,
+                                                  s.o + r * D, s.alpha + r);
                 }
             });
         }
