@@ -60,6 +60,9 @@ struct TopologyInfo {
     std::vector<NumaNodeInfo> numa_nodes;
     std::vector<CoreInfo> core_list;  ///< in logical order
     std::vector<CacheLevel> caches;   ///< ordered by level, then data/instruction/unified
+    /// Set when `caches` is empty: why the probe found none (an XML without cache objects; hwloc
+    /// and sysfs both silent, as under qemu-user on a VM that exposes no cache information).
+    std::string caches_missing_reason;
     std::vector<AcceleratorInfo> accelerators;
     std::uint64_t numa_memory_bytes = 0;           ///< sum of the NUMA nodes' local memory
     std::optional<std::uint64_t> os_memory_bytes;  ///< MemTotal (live host only)

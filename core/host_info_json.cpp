@@ -95,6 +95,7 @@ json topology_to_json(const TopologyInfo& t) {
             {"numa_nodes", numa},
             {"core_list", cores},
             {"caches", caches},
+            {"caches_missing_reason", t.caches_missing_reason},
             {"accelerators", accs},
             {"numa_memory_bytes", t.numa_memory_bytes},
             {"os_memory_bytes", opt(t.os_memory_bytes)},
@@ -127,6 +128,10 @@ TopologyInfo topology_from_json(const json& j) {
     }
     for (const json& c : j.at("caches")) {
         t.caches.push_back(cache_from_json(c));
+    }
+    // Added after assay.host/1 was first stored: hosts recorded before it read as "no reason".
+    if (const auto it = j.find("caches_missing_reason"); it != j.end()) {
+        it->get_to(t.caches_missing_reason);
     }
     for (const json& a : j.at("accelerators")) {
         AcceleratorInfo acc;

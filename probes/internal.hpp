@@ -93,6 +93,12 @@ FrequencyFallback fallback_frequency(const std::filesystem::path& fs_root, const
 std::vector<CacheLevel> caches_from_sysfs(const std::filesystem::path& fs_root,
                                           const std::vector<CoreInfo>& cores);
 
+/// Why caches_from_sysfs(fs_root, ...) found nothing, as one line naming what is missing: the
+/// cpu directory unreadable, no cpu<N> directories, no cache/ directories (the usual VM case), no
+/// index<N> entries, or entries without level, size or shared_cpu_list. Meaningful only when
+/// caches_from_sysfs() is empty.
+std::string sysfs_caches_missing_reason(const std::filesystem::path& fs_root);
+
 /// Microarchitecture from the documented table in cpu_models.cpp.
 struct UarchMatch {
     std::string name;      ///< "Zen 4", "Neoverse V2", "unknown (vendor X family F model M)"

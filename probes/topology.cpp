@@ -389,6 +389,53 @@ std::vector<CacheLevel> caches_from_sysfs(const std::filesystem::path& fs_root,
     return out;
 }
 
+std::string sysfs_caches_missing_reason(const std::filesystem::path& fs_root) {
+    namespace fs = std::filesystem;
+    const fs::path cpu_dir = under_root(fs_root, "/sys/devices/system/cpu");
+    std::error_code ec;
+    fs::directory_iterator cpus(cpu_dir, ec);
+    if (ec) {
+        return fmt::format("{} cannot be read ({})", cpu_dir.string(), ec.message());
+    }
+    unsigned cpu_count = 0;
+    unsigned cache_dirs = 0;
+    unsigned indices = 0;
+    for (const auto& cpu_entry : cpus) {
+        const std::string cpu_name = cpu_entry.path().filename().string();
+        if (cpu_name.size() < 4 || cpu_name.rfind("cpu", 0) != 0 ||
+            !parse_u64(cpu_name.substr(3))) {
+            continue;
+        }
+        ++cpu_count;
+        std::error_code cache_ec;
+        fs::directory_iterator entries(cpu_entry.path() / "cache", cache_ec);
+        if (cache_ec) {
+            continue;
+        }
+        ++cache_dirs;
+        for (const auto& index_entry : entries) {
+            indices += index_entry.path().filename().string().rfind("index", 0) == 0 ? 1U : 0U;
+        }
+    }
+    if (cpu_count == 0) {
+        return fmt::format("{} lists no cpu<N> directories", cpu_dir.string());
+    }
+    if (cache_dirs == 0) {
+        return fmt::format(
+            "none of the {} cpu<N> directories in {} has a cache/ directory (the kernel or "
+            "hypervisor exposes no cache information)",
+            cpu_count, cpu_dir.string());
+    }
+    if (indices == 0) {
+        return fmt::format("the cpu<N>/cache/ directories in {} hold no index<N> entries",
+                           cpu_dir.string());
+    }
+    return fmt::format(
+        "none of the {} cpu<N>/cache/index<N> entries in {} has a level, a size and a "
+        "shared_cpu_list",
+        indices, cpu_dir.string());
+}
+
 bool is_accelerator_pci(std::uint32_t class_id, std::uint16_t vendor_id, std::uint16_t device_id) {
     constexpr std::uint16_t kNvidia = 0x10de;
     constexpr std::uint16_t kAmd = 0x1002;
@@ -475,11 +522,17 @@ TopologyProbe probe_topology(const ProbeOptions& options) {
     result.dmi_bios_version = info(root, "DMIBIOSVersion");
     drop_foreign_x86_info(pkg, result);
 
-    if (!options.topology_xml && out.caches.empty()) {
+    if (options.topology_xml && out.caches.empty()) {
+        out.caches_missing_reason = "the topology XML has no cache objects";
+    } else if (out.caches.empty()) {
         // Some cloud VMs (and qemu-user) expose no caches to hwloc while sysfs still lists them.
         out.caches = caches_from_sysfs(options.fs_root, out.core_list);
         if (!out.caches.empty()) {
             out.source += "; caches from sysfs cpu*/cache/index* (hwloc reported none)";
+        } else {
+            // qemu-user on a VM whose sysfs has no cache directories: no cpuid to fall back on.
+            out.caches_missing_reason =
+                "hwloc reported no caches and " + sysfs_caches_missing_reason(options.fs_root);
         }
     }
     if (!options.topology_xml) {

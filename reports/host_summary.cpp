@@ -156,7 +156,9 @@ std::string render_host_summary(const HostInfo& h) {
 
     out += "\nCaches\n";
     if (t.caches.empty()) {
-        out += "  none reported\n";
+        out += t.caches_missing_reason.empty()
+                   ? std::string("  none reported\n")
+                   : fmt::format("  none reported: {}\n", t.caches_missing_reason);
     }
     for (const auto& k : t.caches) {
         line(out, k.name(),

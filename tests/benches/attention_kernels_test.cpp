@@ -63,8 +63,12 @@ TEST_CASE("attention flash kernel: verified prefill and decode, corruption detec
     for (const at::AttentionCase& c : cases) {
         const std::string reason = at::FlashAttentionCpu::skip_reason(c.q_dtype, c.kv_dtype);
         if (!reason.empty()) {
-            WARN("skipped " << at::dtype_param(c.q_dtype) << "/" << at::dtype_param(c.kv_dtype)
-                            << ": " << reason);
+            // Unavailable here (bf16 without AVX512-BF16/AMX or Arm BF16): the reason names the
+            // missing instructions, and the kernel refuses to prepare with it.
+            CAPTURE(at::dtype_param(c.q_dtype), at::dtype_param(c.kv_dtype), reason);
+            CHECK_THAT(reason, Catch::Contains("bf16"));
+            assay::FlashAttentionKernel kernel(c, {cpus.front()});
+            CHECK_THROWS_WITH(kernel.prepare(), reason);
             continue;
         }
         for (const std::vector<unsigned>& pus : {std::vector<unsigned>{cpus.front()}, cpus}) {

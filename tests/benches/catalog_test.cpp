@@ -2,10 +2,13 @@
 
 #include "benches/cpu/stream_kernels.hpp"
 #include "benches/cpu/stream_triad.hpp"
+#include "probes/probe.hpp"
+#include "tests/probes/topology_without_caches.hpp"
 
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
 #include <optional>
 #include <set>
 #include <string>
@@ -189,6 +192,48 @@ TEST_CASE("an unknown LLC assumes 64 MiB and records the assumption", "[benches]
     CHECK(context(*all, "llc_bytes_assumed") == 1);
     CHECK(context(*all, "llc_bytes") == 64.0 * kMiB);
     CHECK(context(*all, "array_bytes") >= 4.0 * 64 * kMiB);
+}
+
+TEST_CASE("a probed host without caches: every LLC-sized case assumes 64 MiB and says so",
+          "[benches][catalog]") {
+    // What the probe gives where it finds no caches (qemu-user on a VM without sysfs caches):
+    // empty caches with the reason. Here from a real XML with its cache objects taken out.
+    const std::filesystem::path xml =
+        std::filesystem::path(ASSAY_TEST_TMP) / "benches" / "catalog-no-caches.xml";
+    std::filesystem::create_directories(xml.parent_path());
+    REQUIRE(assay::test::write_topology_without_caches(
+                std::filesystem::path(ASSAY_TOPOLOGY_DIR) / "kvm-2core-spr-amx.xml", xml) > 0);
+    assay::ProbeOptions probe;
+    probe.topology_xml = xml;
+    probe.query_gpus = false;
+    const assay::HostInfo h = assay::probe_host(probe);
+    REQUIRE(h.topology.caches.empty());
+    REQUIRE_FALSE(h.topology.caches_missing_reason.empty());
+
+    std::set<std::string> sized;  // benchmarks that size from the LLC
+    std::size_t sweep_points = 0;
+    for (const auto& d : assay::build_catalog(h)) {
+        if (d.device != "cpu" || !d.skip_reason.empty()) {
+            continue;
+        }
+        INFO(d.full_name());
+        if (const auto llc = context(d, "llc_bytes", -1); llc >= 0) {
+            sized.insert(d.bench_case.benchmark);
+            CHECK(llc == 64.0 * kMiB);
+            CHECK(context(d, "llc_bytes_assumed", 0) == 1);
+        }
+        if (d.bench_case.benchmark == "mem.sweep") {
+            // No cache to hold any point: every point is labelled DRAM.
+            ++sweep_points;
+            CHECK(context(d, "level.DRAM", 0) == 1);
+        }
+    }
+    for (const char* family : {"stream.triad", "mem.latency", "mem.loaded_latency",
+                               "mem.numa.bandwidth", "mem.numa.latency", "attention.decode"}) {
+        INFO(family);
+        CHECK(sized.count(family) == 1);
+    }
+    CHECK(sweep_points > 0);
 }
 
 // Graviton is the AI CPU that matters most: every benchmark must say how it runs on aarch64,

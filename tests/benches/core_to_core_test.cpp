@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "probes/probe.hpp"
+#include "tests/benches/host_facilities.hpp"
 #include "tests/benches/test_cpus.hpp"
 #include "tests/benches/topology_xmls.hpp"
 
@@ -175,8 +176,15 @@ TEST_CASE("CoreToCoreKernel rejects one PU for both threads and zero round trips
 TEST_CASE("CoreToCoreKernel ping-pongs between two PUs and verifies, and corruption fails",
           "[c2c]") {
     const std::vector<unsigned> cpus = assay::test::allowed_cpus(2);
+    REQUIRE_FALSE(cpus.empty());
     if (cpus.size() < 2) {
-        WARN("fewer than 2 allowed CPUs: core-to-core kernel not exercised");
+        // One allowed CPU: the second thread has nowhere to run. Pinning it to a PU the process
+        // cannot have is refused, naming the PU (the constructor refuses one PU for both).
+        const unsigned other = assay::test::pu_missing_from_this_host();
+        INFO("one allowed CPU (" << cpus.front() << "), pairing it with PU " << other);
+        assay::CoreToCoreKernel k(cpus.front(), other, 10);
+        CHECK_THROWS_WITH(k.prepare(), Catch::Contains("cannot pin a worker thread to PU " +
+                                                       std::to_string(other)));
         return;
     }
     constexpr std::size_t kTrips = 2000;

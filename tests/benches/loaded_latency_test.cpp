@@ -6,6 +6,7 @@
 
 #include "core/error.hpp"
 #include "test_cpus.hpp"
+#include "tests/benches/host_facilities.hpp"
 
 using assay::LoadedLatencyKernel;
 using assay::PageMode;
@@ -22,12 +23,25 @@ const assay::Metric* find_metric(const std::vector<assay::Metric>& metrics,
     return nullptr;
 }
 
+/// With one allowed CPU a streamer has nowhere to run: sharing the chaser's PU is refused at
+/// construction, and a PU the process cannot have when the workers are pinned; both name it.
+void check_one_cpu_refusals(unsigned cpu) {
+    INFO("one allowed CPU (" << cpu << "): a chaser and a streamer need two");
+    CHECK_THROWS_WITH(LoadedLatencyKernel(cpu, {cpu}, 64 * 1024, 64 * 1024, PageMode::thp, 5, 100),
+                      Catch::Contains("PU " + std::to_string(cpu) + " is used twice"));
+    const unsigned other = assay::test::pu_missing_from_this_host();
+    LoadedLatencyKernel kernel(cpu, {other}, 64 * 1024, 64 * 1024, PageMode::thp, 5, 100);
+    CHECK_THROWS_WITH(kernel.prepare(),
+                      Catch::Contains("cannot pin a worker thread to PU " + std::to_string(other)));
+}
+
 }  // namespace
 
 TEST_CASE("LoadedLatencyKernel with one streamer measures background bandwidth", "[latency]") {
     const std::vector<unsigned> cpus = assay::test::allowed_cpus(2);
+    REQUIRE_FALSE(cpus.empty());
     if (cpus.size() < 2) {
-        WARN("needs two allowed CPUs (chaser + streamer); this process has " << cpus.size());
+        check_one_cpu_refusals(cpus.front());
         return;
     }
     // Tiny sizes: the test checks the mechanics, not a latency.
@@ -71,8 +85,9 @@ TEST_CASE("LoadedLatencyKernel without streamers is an idle chase", "[latency]")
 
 TEST_CASE("LoadedLatencyKernel verify fails on a corrupted chase or stream", "[latency]") {
     const std::vector<unsigned> cpus = assay::test::allowed_cpus(2);
+    REQUIRE_FALSE(cpus.empty());
     if (cpus.size() < 2) {
-        WARN("needs two allowed CPUs (chaser + streamer); this process has " << cpus.size());
+        check_one_cpu_refusals(cpus.front());
         return;
     }
     SECTION("chase link") {

@@ -3,17 +3,24 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "benches/catalog_support.hpp"
 #include "benches/cpu/core_to_core.hpp"
 #include "benches/cpu/numa_plan.hpp"
+#include "benches/cpu/pointer_chase.hpp"
+#include "benches/cpu/stream_kernels.hpp"
 #include "core/error.hpp"
 #include "probes/probe.hpp"
+#include "tests/benches/host_facilities.hpp"
 #include "tests/benches/test_cpus.hpp"
 #include "tests/benches/topology_xmls.hpp"
+#include "tests/probes/topology_without_caches.hpp"
 
 namespace {
 
@@ -28,6 +35,15 @@ assay::HostInfo xml_host(const std::filesystem::path& path) {
     return assay::probe_host(options);
 }
 
+std::uint64_t node_memory(const assay::TopologyInfo& topo, unsigned os_index) {
+    for (const auto& node : topo.numa_nodes) {
+        if (node.os_index == os_index) {
+            return node.local_memory_bytes;
+        }
+    }
+    return 0;
+}
+
 std::optional<double> context(const assay::BenchmarkDef& def, const std::string& name) {
     for (const auto& m : def.context) {
         if (m.name == name) {
@@ -35,6 +51,55 @@ std::optional<double> context(const assay::BenchmarkDef& def, const std::string&
         }
     }
     return std::nullopt;
+}
+
+/// Runs the first planned pair inside this process's affinity mask; without one, tries a pair
+/// outside it: it runs and verifies, or pinning is refused with the PU named.
+void check_c2c_pair_or_refusal(const std::vector<assay::BenchmarkDef>& defs,
+                               const std::function<bool(const std::string&)>& is_allowed,
+                               std::size_t allowed_cpus) {
+    const assay::BenchmarkDef* inside = nullptr;
+    const assay::BenchmarkDef* outside = nullptr;
+    for (const auto& def : defs) {
+        REQUIRE(def.skip_reason.empty());
+        const bool ours =
+            is_allowed(def.bench_case.params.at("a")) && is_allowed(def.bench_case.params.at("b"));
+        if (ours && inside == nullptr) {
+            inside = &def;
+        }
+        if (!ours && outside == nullptr) {
+            outside = &def;
+        }
+    }
+    if (inside != nullptr) {
+        INFO(inside->bench_case.id());
+        auto kernel = inside->make();
+        kernel->prepare();
+        kernel->run();
+        const assay::Verification v = kernel->verify();
+        INFO(v.detail);
+        CHECK(v.ok);
+    } else {
+        // No planned pair lies within this process's affinity (one allowed CPU, or a sampled
+        // plan on a big host). Under a cgroup cpuset pinning is refused, naming the PU; an
+        // affinity mask alone (taskset) does not stop it, and the pair runs.
+        REQUIRE(outside != nullptr);
+        INFO(outside->bench_case.id() << "; allowed CPUs: " << allowed_cpus);
+        auto kernel = outside->make();
+        std::string error;
+        try {
+            kernel->prepare();
+        } catch (const assay::Error& e) {
+            error = e.what();
+        }
+        INFO(error);
+        if (error.empty()) {
+            kernel->run();
+            CHECK(kernel->verify().ok);
+        } else {
+            CHECK(assay::test::is_pin_refusal(error));
+        }
+    }
 }
 
 }  // namespace
@@ -157,51 +222,128 @@ TEST_CASE("add_numa_defs: a tiny working-set cap skips instead of running nothin
     }
 }
 
-TEST_CASE("add_numa_defs on this host: the cells run and verify", "[numa]") {
-    assay::ProbeOptions probe;
-    probe.query_gpus = false;
-    const assay::HostInfo host = assay::probe_host(probe);
+TEST_CASE("add_numa_defs on multi-node topologies: each cell's kernel binds its memory node",
+          "[numa]") {
+    std::size_t multi_node_files = 0;
+    for (const auto& path : topology_xmls()) {
+        const assay::HostInfo host = xml_host(path);
+        const std::vector<unsigned> memory_nodes = assay::numa_memory_nodes(host.topology);
+        if (memory_nodes.size() < 2) {
+            continue;
+        }
+        ++multi_node_files;
+        INFO(path.filename().string());
+        std::vector<assay::BenchmarkDef> defs;
+        assay::add_numa_defs(host, {}, defs);
+        std::size_t remote = 0;
+        for (const auto& def : defs) {
+            INFO(def.bench_case.id());
+            REQUIRE(def.skip_reason.empty());
+            REQUIRE(def.make != nullptr);
+            const auto cpu_node =
+                static_cast<unsigned>(std::stoul(def.bench_case.params.at("cpu_node")));
+            const auto mem_node =
+                static_cast<unsigned>(std::stoul(def.bench_case.params.at("mem_node")));
+            remote += cpu_node != mem_node ? 1 : 0;
+            // The cell's memory budget is a quarter of its memory node (strict binding).
+            const double node_quarter =
+                static_cast<double>(node_memory(host.topology, mem_node)) / 4;
+            CHECK(*context(def, "working_set_bytes") <= node_quarter);
+            // Constructing a kernel pins and allocates nothing: inspect what it would do.
+            const std::unique_ptr<assay::Kernel> kernel = def.make();
+            if (def.bench_case.benchmark == "mem.numa.bandwidth") {
+                const auto* stream = dynamic_cast<const assay::StreamKernel*>(kernel.get());
+                REQUIRE(stream != nullptr);
+                CHECK(stream->memory_node() == mem_node);
+                CHECK(stream->pus() == assay::numa_node_core_pus(host.topology, cpu_node));
+                CHECK(std::string(assay::stream_op_name(stream->op())) ==
+                      def.bench_case.params.at("kernel"));
+                CHECK(static_cast<double>(stream->elements() * sizeof(double)) ==
+                      context(def, "array_bytes"));
+            } else {
+                CHECK(dynamic_cast<const assay::PointerChaseKernel*>(kernel.get()) != nullptr);
+                CHECK(assay::numa_chaser_pu(host.topology, cpu_node).has_value());
+            }
+        }
+        const std::size_t n_cpu = assay::numa_cpu_nodes(host.topology).size();
+        CHECK(remote == 3 * n_cpu * (memory_nodes.size() - 1));
+    }
+    CHECK(multi_node_files >= 8);
+}
+
+TEST_CASE("add_numa_defs on a topology without caches: the LLC is assumed and flagged", "[numa]") {
+    const std::filesystem::path xml =
+        std::filesystem::path(ASSAY_TEST_TMP) / "benches" / "kvm-2core-no-caches.xml";
+    std::filesystem::create_directories(xml.parent_path());
+    REQUIRE(assay::test::write_topology_without_caches(
+                std::filesystem::path(ASSAY_TOPOLOGY_DIR) / "kvm-2core-spr-amx.xml", xml) > 0);
+    const assay::HostInfo host = xml_host(xml);
+    REQUIRE(host.topology.caches.empty());
+    CHECK_FALSE(host.topology.caches_missing_reason.empty());
+    std::vector<assay::BenchmarkDef> defs;
+    assay::add_numa_defs(host, {}, defs);
+    REQUIRE(defs.size() == 3);
+    for (const auto& def : defs) {
+        INFO(def.bench_case.id());
+        CHECK(def.skip_reason.empty());
+        CHECK(context(def, "llc_bytes") == static_cast<double>(assay::catalog::kAssumedLlcBytes));
+        CHECK(context(def, "llc_bytes_assumed") == 1.0);
+    }
+}
+
+TEST_CASE("add_numa_defs on this host: every cell runs and verifies, or says why not", "[numa]") {
+    const assay::HostInfo host = assay::test::live_host();
     assay::CatalogOptions options;
     options.max_working_set_bytes = 6 * kMiB;
     std::vector<assay::BenchmarkDef> defs;
     assay::add_numa_defs(host, options, defs);
-    const std::vector<unsigned> allowed = assay::test::allowed_cpus(1024);
+    const auto plan = assay::numa_matrix_plan(host.topology);
+    REQUIRE_FALSE(plan.empty());  // hwloc reports at least one node with this host's cores
+    REQUIRE(defs.size() == 3 * plan.size());
+    const std::vector<unsigned> allowed = assay::test::allowed_cpus(CPU_SETSIZE);
     std::size_t ran = 0;
+    std::size_t refused = 0;
+    std::size_t pin_refused = 0;
     for (const auto& def : defs) {
         INFO(def.bench_case.id());
-        if (!def.skip_reason.empty()) {
-            continue;
-        }
-        const auto pus = assay::numa_node_core_pus(
-            host.topology, static_cast<unsigned>(std::stoul(def.bench_case.params.at("cpu_node"))));
-        const bool runnable = std::all_of(pus.begin(), pus.end(), [&](unsigned pu) {
+        REQUIRE(def.skip_reason.empty());
+        const auto cpu_node =
+            static_cast<unsigned>(std::stoul(def.bench_case.params.at("cpu_node")));
+        const auto mem_node =
+            static_cast<unsigned>(std::stoul(def.bench_case.params.at("mem_node")));
+        const auto pus = assay::numa_node_core_pus(host.topology, cpu_node);
+        REQUIRE_FALSE(pus.empty());
+        const bool in_affinity = std::all_of(pus.begin(), pus.end(), [&](unsigned pu) {
             return std::find(allowed.begin(), allowed.end(), pu) != allowed.end();
         });
-        if (!runnable) {
-            continue;  // a restricted cpuset: the cell's cores are not ours to pin
-        }
         auto kernel = def.make();
+        std::string error;
         try {
             kernel->prepare();
         } catch (const assay::Error& e) {
-            // qemu-user and NUMA-less kernels (ENOSYS), seccomp-confined containers (EPERM).
-            const std::string what = e.what();
-            if (what.find("Function not implemented") != std::string::npos ||
-                what.find("Operation not permitted") != std::string::npos) {
-                WARN("memory binding unsupported here, cell not run: " << what);
-                continue;
-            }
-            throw;
+            error = e.what();
         }
-        kernel->run();
-        const assay::Verification v = kernel->verify();
-        INFO(v.detail);
-        CHECK(v.ok);
-        ++ran;
+        INFO(error);
+        if (assay::test::is_pin_refusal(error)) {
+            // A cgroup cpuset without the cell's cores: refused, naming a PU. (An affinity mask
+            // alone, as from taskset, does not stop pinning: such cells run below.)
+            CHECK_FALSE(in_affinity);
+            ++pin_refused;
+        } else if (!error.empty()) {
+            // qemu-user and NUMA-less kernels (ENOSYS), seccomp-confined containers (EPERM).
+            CHECK(assay::test::is_specific_binding_refusal(error, mem_node));
+            ++refused;
+        } else {
+            kernel->run();
+            const assay::Verification v = kernel->verify();
+            INFO(v.detail);
+            CHECK(v.ok);
+            ++ran;
+        }
     }
-    if (ran == 0) {
-        WARN("no NUMA cell runnable within this process's cpuset");
-    }
+    CHECK(ran + refused + pin_refused == defs.size());
+    // Binding works on a host or fails on all of its nodes: never a mix.
+    CHECK((ran == 0 || refused == 0));
 }
 
 TEST_CASE("add_c2c_defs: one case per planned pair, bounded sampling, one relation", "[c2c]") {
@@ -256,28 +398,20 @@ TEST_CASE("add_c2c_defs: a one-PU host gets a skipped case with the reason", "[c
 }
 
 TEST_CASE("add_c2c_defs on this host: a planned pair runs and verifies", "[c2c]") {
-    assay::ProbeOptions probe;
-    probe.query_gpus = false;
-    const assay::HostInfo host = assay::probe_host(probe);
+    const assay::HostInfo host = assay::test::live_host();
     std::vector<assay::BenchmarkDef> defs;
     assay::add_c2c_defs(host, {}, defs);
-    const std::vector<unsigned> allowed = assay::test::allowed_cpus(1024);
+    REQUIRE_FALSE(defs.empty());
+    const std::vector<unsigned> allowed = assay::test::allowed_cpus(CPU_SETSIZE);
     auto is_allowed = [&](const std::string& pu) {
         return std::find(allowed.begin(), allowed.end(), std::stoul(pu)) != allowed.end();
     };
-    for (const auto& def : defs) {
-        if (!def.skip_reason.empty() || !is_allowed(def.bench_case.params.at("a")) ||
-            !is_allowed(def.bench_case.params.at("b"))) {
-            continue;
-        }
-        INFO(def.bench_case.id());
-        auto kernel = def.make();
-        kernel->prepare();
-        kernel->run();
-        const assay::Verification v = kernel->verify();
-        INFO(v.detail);
-        CHECK(v.ok);
-        return;  // one pair is enough for a unit test
+    if (host.topology.pus < 2) {
+        // A one-PU host: the catalog's skipped case says why.
+        REQUIRE(defs.size() == 1);
+        CHECK(defs[0].skip_reason.find("two PUs") != std::string::npos);
+        CHECK(defs[0].make == nullptr);
+    } else {
+        check_c2c_pair_or_refusal(defs, is_allowed, allowed.size());
     }
-    WARN("no core-to-core pair of this host is within this process's cpuset");
 }

@@ -77,3 +77,26 @@ TEST_CASE("malformed host JSON throws InputError", "[probes][json]") {
     text.replace(pos, 10, "\"cores\": \"many\"");
     CHECK_THROWS_AS(host_info_from_json(text), InputError);
 }
+
+TEST_CASE("caches_missing_reason round-trips, and hosts stored before it read as no reason",
+          "[probes][json]") {
+    assay::HostInfo host;
+    host.topology.caches_missing_reason =
+        "hwloc reported no caches and none of the 2 cpu<N> directories in "
+        "/sys/devices/system/cpu has a cache/ directory";
+    const std::string text = assay::to_json(host);
+    const assay::HostInfo back = assay::host_info_from_json(text);
+    CHECK(back.topology.caches_missing_reason == host.topology.caches_missing_reason);
+    CHECK(assay::to_json(back) == text);
+
+    // A record written before the field existed: the same JSON without the key.
+    std::string old = text;
+    const auto key = old.find("\"caches_missing_reason\"");
+    REQUIRE(key != std::string::npos);
+    const auto line_start = old.rfind('\n', key) + 1;
+    old.erase(line_start, old.find('\n', key) + 1 - line_start);
+    REQUIRE(old.find("caches_missing_reason") == std::string::npos);
+    const assay::HostInfo stored = assay::host_info_from_json(old);
+    CHECK(stored.topology.caches_missing_reason.empty());
+    CHECK(stored.topology.caches.empty());
+}
