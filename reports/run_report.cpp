@@ -1,6 +1,7 @@
 #include "reports/run_report.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 #include <string>
 
@@ -8,7 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/skips.hpp"
 #include "reports/attention_section.hpp"
+#include "reports/compare/svg_chart.hpp"  // xml_escape
 #include "reports/family_sections.hpp"
 #include "reports/report_support.hpp"
 
@@ -66,6 +69,17 @@ nlohmann::json metric_json(const Metric& m) {
             {"value", m.value},
             {"unit", m.unit},
             {"direction", to_string(m.direction)}};
+}
+
+/// The skipped results of a run, grouped by reason (the shared wording of core/skips).
+std::vector<SkipGroup> skip_groups_of(const std::vector<StoredResult>& results) {
+    std::vector<Result> skipped;
+    for (const auto& sr : results) {
+        if (sr.result.status == ResultStatus::skipped) {
+            skipped.push_back(sr.result);
+        }
+    }
+    return group_skipped(skipped);
 }
 
 nlohmann::json result_json(const StoredResult& sr) {
@@ -142,6 +156,16 @@ std::string render_json(const std::vector<RunWithResults>& runs, const ReportCon
         for (const auto& sr : rw.results) {
             jr["results"].push_back(result_json(sr));
         }
+        // Every skipped result stays in "results"; the groups are what the Markdown shows.
+        jr["skipped_groups"] = nlohmann::json::array();
+        for (const SkipGroup& g : skip_groups_of(rw.results)) {
+            jr["skipped_groups"].push_back({{"reason", g.reason},
+                                            {"count", g.count},
+                                            {"device_kind", g.device_kind},
+                                            {"families", g.families},
+                                            {"benchmarks", g.benchmarks},
+                                            {"line", describe(g)}});
+        }
         jr["ceilings"] = nlohmann::json::array();
         for (const auto& sc : rw.ceilings) {
             const Ceiling& c = sc.ceiling;
@@ -168,6 +192,33 @@ std::string status_cell(const Result& r) {
             return "**FAILED**: " + md_escape(r.message);
     }
     return "?";
+}
+
+/// Skipped results, one collapsible line per reason (count, reason, families) instead of one
+/// table row each: a CPU-only host would otherwise repeat the same GPU reason a dozen times.
+/// Expanding a line lists the skipped cases, so no name is lost.
+std::string render_skipped(const std::vector<StoredResult>& results) {
+    const std::vector<SkipGroup> groups = skip_groups_of(results);
+    if (groups.empty()) {
+        return {};
+    }
+    std::size_t total = 0;
+    for (const SkipGroup& g : groups) {
+        total += g.count;
+    }
+    std::string out = fmt::format(
+        "\nSkipped ({} of {} results, one line per reason; every skip is stored and "
+        "`--format json` lists each):\n\n",
+        total, results.size());
+    for (const SkipGroup& g : groups) {
+        out += fmt::format("<details><summary>{}</summary>\n\n",
+                           svg::xml_escape(md_escape(describe(g))));
+        for (const auto& name : g.benchmarks) {
+            out += fmt::format("- {}\n", md_escape(name));
+        }
+        out += "\n</details>\n";
+    }
+    return out;
 }
 
 /// Metrics whose name starts with `prefix`, as "name value unit" items (prefix stripped).
@@ -283,12 +334,21 @@ std::string render_markdown(const std::vector<RunWithResults>& runs, const Repor
                 out += "\nNo results stored for this run.\n";
                 continue;
             }
-            out +=
-                "\n| benchmark | parameters | device | backend | status | best | median | "
-                "unit | rel IQR | samples | verified |\n";
-            out += "|---|---|---|---|---|---:|---:|---|---:|---:|---|\n";
+            // Skipped results are listed once per reason below the table, not row by row.
+            const bool any_measured = std::any_of(
+                rw->results.begin(), rw->results.end(),
+                [](const StoredResult& sr) { return sr.result.status != ResultStatus::skipped; });
+            if (any_measured) {
+                out +=
+                    "\n| benchmark | parameters | device | backend | status | best | median | "
+                    "unit | rel IQR | samples | verified |\n";
+                out += "|---|---|---|---|---|---:|---:|---|---:|---:|---|\n";
+            }
             for (const auto& sr : rw->results) {
                 const Result& res = sr.result;
+                if (res.status == ResultStatus::skipped) {
+                    continue;
+                }
                 const Headline h = headline_of(res);
                 std::string best = "-", median = "-", unit = "-", noise = "-";
                 if (h.available) {
@@ -306,9 +366,16 @@ std::string render_markdown(const std::vector<RunWithResults>& runs, const Repor
                                    : res.verified                      ? "yes"
                                                                        : "**no**");
             }
+            out += render_skipped(rw->results);
             out += render_ceilings_section(rw->ceilings);
-            out += render_family_sections(rw->results);
-            out += render_attention_section(rw->results);
+            // The family tables show what was measured (or failed); skips are explained once
+            // per reason above instead of once per row in every table.
+            std::vector<StoredResult> attempted;
+            std::copy_if(
+                rw->results.begin(), rw->results.end(), std::back_inserter(attempted),
+                [](const StoredResult& sr) { return sr.result.status != ResultStatus::skipped; });
+            out += render_family_sections(attempted);
+            out += render_attention_section(attempted);
             out += render_conditions(r);
             out += render_details(rw->results);
         }

@@ -86,9 +86,115 @@ TEST_CASE("markdown report lists runs per host with best, median, unit, verified
     CHECK_THAT(md, Catch::Contains(
                        "| stream.triad | dtype=f64,placement=all_cores | cpu | cpu.native | ok | "
                        "38.40 | 33.50 | GB/s |"));
-    CHECK_THAT(md, Catch::Contains("skipped: no CUDA device"));
+    // The skipped result is not a table row: it is listed under "Skipped", grouped by reason.
+    CHECK_THAT(md, Catch::Contains("<details><summary>1 GPU benchmark skipped: no CUDA device "
+                                   "(family: stream)</summary>"));
+    CHECK_THAT(md, Catch::Contains("- stream.triad/dtype=f64@cuda:0:cuda\n"));
+    CHECK(md.find("| skipped") == std::string::npos);
     CHECK_THAT(md, Catch::Contains("**FAILED**: verification failed"));
     CHECK_THAT(md, Catch::Contains("| **no** |"));
+}
+
+namespace {
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) {
+        ++n;
+    }
+    return n;
+}
+
+const std::string kNoGpu = "no CUDA GPU: none detected: no NVIDIA driver (libcuda) on this host";
+
+/// A CPU-only host's run: one measured triad, 11 GPU benchmarks skipped for the same reason,
+/// 2 CPU benchmarks skipped for another.
+RunWithResults cpu_only_run() {
+    RunWithResults rw = fixture_run();
+    rw.results = {triad_result()};
+    const std::vector<std::string> gpu = {
+        "gemm.cublaslt",   "gemm.cublas", "gemm.cuda",         "gpu.stream",
+        "gpu.copy",        "gpu.latency", "attention.prefill", "attention.decode",
+        "attention.flash", "gemm.fp8",    "gpu.pcie"};
+    std::int64_t id = 10;
+    for (const auto& name : gpu) {
+        StoredResult sr;
+        sr.id = ++id;
+        sr.result.bench_case = {name, {{"dtype", "bf16"}}};
+        sr.result.device = "cuda:0";
+        sr.result.backend = "cuda";
+        sr.result.status = ResultStatus::skipped;
+        sr.result.message = kNoGpu;
+        rw.results.push_back(sr);
+    }
+    for (const char* name : {"mem.numa_remote", "mem.numa_local"}) {
+        StoredResult sr;
+        sr.id = ++id;
+        sr.result.bench_case = {name, {{"placement", "node1"}}};
+        sr.result.device = "cpu";
+        sr.result.backend = "cpu.native";
+        sr.result.status = ResultStatus::skipped;
+        sr.result.message = "single NUMA node | nothing remote";
+        rw.results.push_back(sr);
+    }
+    return rw;
+}
+
+}  // namespace
+
+TEST_CASE("markdown report groups skipped results by reason", "[report][skips]") {
+    const std::string md = render_run_report({cpu_only_run()}, {"x.db", "2026-11-24T21:00:00Z"},
+                                             ReportFormat::markdown);
+    CHECK_THAT(md, Catch::Contains("Skipped (13 of 14 results, one line per reason"));
+    CHECK_THAT(md, Catch::Contains("<details><summary>11 GPU benchmarks skipped: " + kNoGpu +
+                                   " (families: attention, gemm, gpu)</summary>"));
+    CHECK_THAT(md, Catch::Contains("<details><summary>2 CPU benchmarks skipped: single NUMA node "
+                                   "\\| nothing remote (family: mem)</summary>"));
+    CHECK(occurrences(md, kNoGpu) == 1);  // not once per skipped row
+    CHECK(occurrences(md, "<details>") == 2);
+    // The GPU group comes first (more results), and every name is still there.
+    CHECK(md.find("11 GPU benchmarks") < md.find("2 CPU benchmarks"));
+    for (const char* name :
+         {"gemm.cublaslt/dtype=bf16@cuda:0:cuda", "gpu.pcie/dtype=bf16@cuda:0:cuda",
+          "attention.flash/dtype=bf16@cuda:0:cuda",
+          "mem.numa_local/placement=node1@cpu:cpu.native"}) {
+        CHECK_THAT(md, Catch::Contains(std::string("- ") + name + "\n"));
+    }
+    // The measured result keeps its table row; no skipped row remains in the table.
+    CHECK_THAT(md, Catch::Contains("| stream.triad | dtype=f64,placement=all_cores | cpu |"));
+    CHECK(md.find("| skipped") == std::string::npos);
+}
+
+TEST_CASE("markdown report of a run with only skipped results has no empty table",
+          "[report][skips]") {
+    RunWithResults rw = cpu_only_run();
+    rw.results.erase(rw.results.begin());
+    const std::string md =
+        render_run_report({rw}, {"x.db", "2026-11-24T21:00:00Z"}, ReportFormat::markdown);
+    CHECK(md.find("| benchmark |") == std::string::npos);
+    CHECK_THAT(md, Catch::Contains("Skipped (13 of 13 results"));
+}
+
+TEST_CASE("JSON report keeps every skipped result and adds the groups", "[report][skips]") {
+    const auto j = nlohmann::json::parse(
+        render_run_report({cpu_only_run()}, {"x.db", "2026-11-24T21:00:00Z"}, ReportFormat::json));
+    const auto& run = j["runs"][0];
+    REQUIRE(run["results"].size() == 14);
+    int skipped = 0;
+    for (const auto& r : run["results"]) {
+        skipped += r["status"] == "skipped" ? 1 : 0;
+    }
+    CHECK(skipped == 13);
+    REQUIRE(run["skipped_groups"].size() == 2);
+    const auto& gpu = run["skipped_groups"][0];
+    CHECK(gpu["reason"] == kNoGpu);
+    CHECK(gpu["count"] == 11);
+    CHECK(gpu["device_kind"] == "GPU");
+    CHECK(gpu["families"] == nlohmann::json::array({"attention", "gemm", "gpu"}));
+    CHECK(gpu["benchmarks"].size() == 11);
+    CHECK(gpu["line"] ==
+          "11 GPU benchmarks skipped: " + kNoGpu + " (families: attention, gemm, gpu)");
+    CHECK(run["skipped_groups"][1]["count"] == 2);
 }
 
 TEST_CASE("JSON report is valid, versioned, and carries every result", "[report]") {
