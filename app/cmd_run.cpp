@@ -18,6 +18,7 @@
 #include "core/ceiling.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/skips.hpp"
 #include "probes/probe.hpp"
 #include "store/store.hpp"
 
@@ -202,6 +203,7 @@ int run(const RunOpts& o, const std::string& command_line) {
         ho.progress = progress;
     }
     ho.counters = o.counters;
+    ho.microarchitecture = host.cpu.microarchitecture;
     ho.telemetry = !o.no_telemetry;
     ho.nominal_cpu_mhz = host.cpu.base_mhz;
 
@@ -228,7 +230,8 @@ int run(const RunOpts& o, const std::string& command_line) {
     // What could and could not be counted or sampled is data: kept with the run.
     std::map<std::string, std::string> conditions;
     for (const auto& a : summary.counter_availability) {
-        conditions["counter." + a.event] = a.available ? "available" : a.reason;
+        // Which path counted it (papi, perf_event, derived) is part of the record.
+        conditions["counter." + a.event] = a.available ? "available via " + a.path : a.reason;
     }
     for (const auto& a : summary.telemetry_availability) {
         conditions["telemetry." + a.source] = a.available ? "available" : a.reason;
@@ -274,7 +277,15 @@ int run(const RunOpts& o, const std::string& command_line) {
         fmt::format("run {} stored in {}: {} ok, {} failed, {} skipped{}\n", run_id, o.db,
                     summary.ok, summary.failed, summary.skipped,
                     summary.interrupted ? " (interrupted: run marked incomplete)" : "");
+    // Skips are grouped: one line per reason (a CPU-only host skips every GPU benchmark for the
+    // same reason); every skipped result is still stored and listed by `assay report`.
+    for (const SkipGroup& g : group_skipped(results)) {
+        out += "  " + describe(g) + "\n";
+    }
     for (const auto& r : results) {
+        if (r.status == ResultStatus::skipped) {
+            continue;
+        }
         out += fmt::format("  {:<8} {}@{}:{}{}\n", to_string(r.status), r.bench_case.id(), r.device,
                            r.backend, r.message.empty() ? "" : "  (" + r.message + ")");
     }

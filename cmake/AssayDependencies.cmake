@@ -8,6 +8,13 @@ find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 pkg_check_modules(HWLOC REQUIRED IMPORTED_TARGET hwloc>=2.0)
 pkg_check_modules(PAPI REQUIRED IMPORTED_TARGET papi)
+# libpfm4 (libpfm4-dev): its event encoder resolves counter names for perf_event_open where PAPI
+# cannot serve an event (collect/pfm_encoder.cpp). No pkg-config file: found by header + library.
+find_path(ASSAY_PFM_INCLUDE_DIR perfmon/pfmlib_perf_event.h REQUIRED)
+find_library(ASSAY_PFM_LIBRARY pfm REQUIRED)
+add_library(assay_libpfm INTERFACE)
+target_include_directories(assay_libpfm SYSTEM INTERFACE "${ASSAY_PFM_INCLUDE_DIR}")
+target_link_libraries(assay_libpfm INTERFACE "${ASSAY_PFM_LIBRARY}")
 if(ASSAY_BUILD_TESTS)
   find_package(Catch2 2 REQUIRED)
 endif()

@@ -1,67 +1,28 @@
 #include "collect/counters.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <linux/perf_event.h>
 #include <papi.h>
 #include <pthread.h>
-#include <sys/ioctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
-#include <fstream>
 #include <map>
-#include <mutex>
 #include <optional>
-#include <set>
-#include <sstream>
 #include <utility>
 
 #include "collect/formula.hpp"
+#include "collect/perf_events.hpp"
 #include "core/error.hpp"
-
-#ifndef ASSAY_COUNTER_GROUPS_DIR
-#define ASSAY_COUNTER_GROUPS_DIR ""
-#endif
 
 namespace assay {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string trim(const std::string& s) {
-    const auto b = s.find_first_not_of(" \t\r\n");
-    if (b == std::string::npos) {
-        return {};
-    }
-    const auto e = s.find_last_not_of(" \t\r\n");
-    return s.substr(b, e - b + 1);
-}
-
-bool garbled(const std::string& name) {
-    if (name.empty()) {
-        return true;
-    }
-    return std::any_of(name.begin(), name.end(), [](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return std::isspace(u) != 0 || std::iscntrl(u) != 0 || u >= 0x80;
-    });
-}
-
-std::string read_small_file(const std::filesystem::path& p) {
-    std::ifstream in(p);
-    std::string s;
-    std::getline(in, s);
-    return trim(s);
-}
 
 // ---------------------------------------------------------------------------------------------
 // PAPI plumbing
@@ -148,8 +109,7 @@ const char* papi_error_name(int rc) {
 }
 
 std::string paranoid_level() {
-    const std::string v = read_small_file("/proc/sys/kernel/perf_event_paranoid");
-    return v.empty() ? "unknown" : v;
+    return read_pmu_inventory().paranoid;
 }
 
 /// One line on why `what` (a PAPI call) failed with `rc`.
@@ -216,89 +176,6 @@ std::string try_event_here(int code) {
     return reason;
 }
 
-// ---------------------------------------------------------------------------------------------
-// perf_event_open fallback for per-thread counting where PAPI cannot attach
-
-struct PerfEncoding {
-    std::uint32_t type = 0;
-    std::uint64_t config = 0;
-};
-
-std::string upper(std::string s) {
-    for (char& c : s) {
-        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    }
-    return s;
-}
-
-/// The generic perf encodings of the PAPI/libpfm4 names we know (perf's own generic events,
-/// identical on x86-64 and aarch64). Other events have no per-thread fallback.
-std::optional<PerfEncoding> perf_encoding(const std::string& event) {
-    static const std::map<std::string, PerfEncoding> table = {
-        {"PERF::TASK-CLOCK", {PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK}},
-        {"PERF::PERF_COUNT_SW_TASK_CLOCK", {PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK}},
-        {"PERF::CPU-CLOCK", {PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK}},
-        {"PERF::PERF_COUNT_SW_CPU_CLOCK", {PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_CLOCK}},
-        {"PERF::PAGE-FAULTS", {PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS}},
-        {"PERF::FAULTS", {PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS}},
-        {"PERF::PERF_COUNT_SW_PAGE_FAULTS", {PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS}},
-        {"PERF::MINOR-FAULTS", {PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS_MIN}},
-        {"PERF::MAJOR-FAULTS", {PERF_TYPE_SOFTWARE, PERF_COUNT_SW_PAGE_FAULTS_MAJ}},
-        {"PERF::CONTEXT-SWITCHES", {PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES}},
-        {"PERF::CS", {PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES}},
-        {"PERF::PERF_COUNT_SW_CONTEXT_SWITCHES",
-         {PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CONTEXT_SWITCHES}},
-        {"PERF::CPU-MIGRATIONS", {PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS}},
-        {"PERF::MIGRATIONS", {PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS}},
-        {"PERF::PERF_COUNT_SW_CPU_MIGRATIONS", {PERF_TYPE_SOFTWARE, PERF_COUNT_SW_CPU_MIGRATIONS}},
-        {"PAPI_TOT_CYC", {PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES}},
-        {"PERF::CYCLES", {PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES}},
-        {"PERF::CPU-CYCLES", {PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES}},
-        {"PAPI_TOT_INS", {PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS}},
-        {"PERF::INSTRUCTIONS", {PERF_TYPE_HARDWARE, PERF_COUNT_HW_INSTRUCTIONS}},
-        {"PAPI_BR_MSP", {PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_MISSES}},
-        {"PERF::BRANCH-MISSES", {PERF_TYPE_HARDWARE, PERF_COUNT_HW_BRANCH_MISSES}},
-        {"PERF::CACHE-MISSES", {PERF_TYPE_HARDWARE, PERF_COUNT_HW_CACHE_MISSES}},
-    };
-    const auto it = table.find(upper(event));
-    if (it == table.end()) {
-        return std::nullopt;
-    }
-    return it->second;
-}
-
-bool is_ns_event(const std::string& event) {
-    const std::string u = upper(event);
-    return u.find("TASK-CLOCK") != std::string::npos || u.find("TASK_CLOCK") != std::string::npos ||
-           u.find("CPU-CLOCK") != std::string::npos || u.find("CPU_CLOCK") != std::string::npos;
-}
-
-/// Opens a disabled counter for `enc` on thread `tid` (any CPU). Kernel-mode counting is tried
-/// first (task-clock and context switches happen in the kernel); perf_event_paranoid >= 2
-/// refuses it to unprivileged users, then user mode only. Returns fd or -errno.
-int open_perf(const PerfEncoding& enc, pid_t tid, bool* user_only) {
-    for (const bool exclude_kernel : {false, true}) {
-        perf_event_attr attr;
-        std::memset(&attr, 0, sizeof(attr));
-        attr.size = sizeof(attr);
-        attr.type = enc.type;
-        attr.config = enc.config;
-        attr.disabled = 1;
-        attr.exclude_hv = 1;
-        attr.exclude_kernel = exclude_kernel ? 1 : 0;
-        attr.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED | PERF_FORMAT_TOTAL_TIME_RUNNING;
-        const long fd = syscall(SYS_perf_event_open, &attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
-        if (fd >= 0) {
-            *user_only = exclude_kernel;
-            return static_cast<int>(fd);
-        }
-        if (errno != EACCES && errno != EPERM) {
-            return -errno;
-        }
-    }
-    return -EACCES;
-}
-
 std::vector<pid_t> process_threads() {
     std::vector<pid_t> tids;
     std::error_code ec;
@@ -317,108 +194,64 @@ std::vector<pid_t> process_threads() {
     return tids;
 }
 
+bool is_ns_event(const std::string& event) {
+    std::string u = event;
+    for (char& c : u) {
+        c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    return u.find("TASK-CLOCK") != std::string::npos || u.find("TASK_CLOCK") != std::string::npos ||
+           u.find("CPU-CLOCK") != std::string::npos || u.find("CPU_CLOCK") != std::string::npos;
+}
+
+/// PAPI's own word on its perf_event component when it is disabled (e.g. "Error libpfm4 no
+/// default PMU found" on a CPU newer than the distribution's libpfm4); "" when enabled/absent.
+std::string papi_perf_component_disabled() {
+    const int n = PAPI_num_components();
+    for (int cid = 0; cid < n; ++cid) {
+        const PAPI_component_info_t* info = PAPI_get_component_info(cid);
+        if (info != nullptr && std::string(info->name) == "perf_event" && info->disabled != 0) {
+            const std::string why = info->disabled_reason;
+            return fmt::format("component perf_event disabled ({})",
+                               why.empty() ? "no reason given" : why);
+        }
+    }
+    return {};
+}
+
+/// Why PAPI cannot serve `name`, or "" when it can (its availability probe passed). Sets
+/// `code`/`component` when PAPI knows the name.
+std::string papi_check(const std::string& name, int& code, int& component) {
+    const PapiState& papi = papi_state();
+    if (!papi.ok) {
+        return papi.reason.substr(papi.reason.rfind("unavailable: ", 0) == 0 ? 13 : 0);
+    }
+    if (const int rc = PAPI_event_name_to_code(name.c_str(), &code); rc != PAPI_OK) {
+        if (rc != PAPI_ENOEVNT && rc != PAPI_ENOTPRESET) {
+            return papi_reason(rc, "event_name_to_code").substr(13);
+        }
+        const std::string disabled = papi_perf_component_disabled();
+        return disabled.empty() ? fmt::format(
+                                      "{}: no event of this name (see papi_avail / "
+                                      "papi_native_avail)",
+                                      papi_error_name(rc))
+                                : fmt::format("{}: {}", papi_error_name(rc), disabled);
+    }
+    component = std::max(0, PAPI_get_event_component(code));
+    const std::string reason = try_event_here(code);
+    if (reason.empty()) {
+        return {};
+    }
+    // A preset PAPI knows by name whose component is disabled: say which and PAPI's reason.
+    const PAPI_component_info_t* info = PAPI_get_component_info(component);
+    if (info != nullptr && info->disabled != 0) {
+        const std::string why = info->disabled_reason;
+        return fmt::format("component {} disabled ({})", info->name,
+                           why.empty() ? "no reason given" : why);
+    }
+    return reason.substr(reason.rfind("unavailable: ", 0) == 0 ? 13 : 0);
+}
+
 }  // namespace
-
-// ---------------------------------------------------------------------------------------------
-// Groups
-
-std::filesystem::path counter_groups_dir() {
-    if (const char* env = std::getenv("ASSAY_COUNTER_GROUPS_DIR"); env != nullptr && *env) {
-        return env;
-    }
-    return ASSAY_COUNTER_GROUPS_DIR;
-}
-
-CounterGroup parse_counter_group(const std::string& name, const std::string& text) {
-    CounterGroup g;
-    g.name = name;
-    std::istringstream in(text);
-    std::string raw;
-    int line_no = 0;
-    while (std::getline(in, raw)) {
-        ++line_no;
-        const auto hash = raw.find('#');
-        const std::string line = trim(hash == std::string::npos ? raw : raw.substr(0, hash));
-        if (line.empty()) {
-            continue;
-        }
-        const auto fail = [&](const std::string& what) {
-            throw InputError(fmt::format("counter group '{}' line {}: {}", name, line_no, what));
-        };
-        const auto space = line.find_first_of(" \t");
-        const std::string keyword = line.substr(0, space);
-        const std::string rest = space == std::string::npos ? "" : trim(line.substr(space));
-        if (keyword == "event") {
-            if (garbled(rest)) {
-                fail(fmt::format("bad event name '{}'", rest));
-            }
-            if (std::find(g.events.begin(), g.events.end(), rest) == g.events.end()) {
-                g.events.push_back(rest);
-            }
-        } else if (keyword == "metric") {
-            const auto eq = rest.find('=');
-            const auto semi = rest.rfind(';');
-            if (eq == std::string::npos || semi == std::string::npos || semi < eq) {
-                fail("expected 'metric NAME = EXPR ; UNIT'");
-            }
-            CounterGroup::Derived d{trim(rest.substr(0, eq)),
-                                    trim(rest.substr(eq + 1, semi - eq - 1)),
-                                    trim(rest.substr(semi + 1))};
-            if (garbled(d.name) || d.expr.empty()) {
-                fail("expected 'metric NAME = EXPR ; UNIT'");
-            }
-            try {
-                for (const std::string& id : formula_identifiers(d.expr)) {
-                    if (id != "time" &&
-                        std::find(g.events.begin(), g.events.end(), id) == g.events.end()) {
-                        fail(
-                            fmt::format("metric '{}' uses '{}', not an event of the group "
-                                        "(declare events before metrics)",
-                                        d.name, id));
-                    }
-                }
-            } catch (const InputError& e) {
-                if (std::string(e.what()).rfind("counter group", 0) == 0) {
-                    throw;
-                }
-                fail(e.what());
-            }
-            g.metrics.push_back(std::move(d));
-        } else {
-            fail(fmt::format("unknown directive '{}' (expected 'event' or 'metric')", keyword));
-        }
-    }
-    if (g.events.empty()) {
-        throw InputError(fmt::format("counter group '{}': no events", name));
-    }
-    return g;
-}
-
-std::vector<std::string> list_counter_groups(const std::filesystem::path& dir) {
-    std::vector<std::string> names;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-        if (entry.path().extension() == ".txt") {
-            names.push_back(entry.path().stem().string());
-        }
-    }
-    std::sort(names.begin(), names.end());
-    return names;
-}
-
-CounterGroup load_counter_group(const std::string& name, const std::filesystem::path& dir) {
-    const std::filesystem::path path = dir / (name + ".txt");
-    std::ifstream in(path);
-    if (garbled(name) || name.find('/') != std::string::npos || !in) {
-        const auto known = list_counter_groups(dir);
-        throw UsageError(
-            fmt::format("unknown counter group '{}' (known in {}: {})", name, dir.string(),
-                        known.empty() ? "none" : fmt::format("{}", fmt::join(known, ", "))));
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return parse_counter_group(name, text.str());
-}
 
 // ---------------------------------------------------------------------------------------------
 // CounterSession
@@ -426,10 +259,10 @@ CounterGroup load_counter_group(const std::string& name, const std::filesystem::
 struct CounterSession::Impl {
     struct Event {
         std::string name;
+        CounterPath path = CounterPath::none;
         int code = 0;
         int component = 0;
-        bool available = false;
-        std::optional<PerfEncoding> perf;
+        std::optional<PerfEncoding> perf;  ///< the kernel encoding, when one resolves
         std::size_t availability_index = 0;
     };
     struct Derived {
@@ -457,11 +290,12 @@ struct CounterSession::Impl {
     std::vector<Derived> derived;
     std::vector<CounterAvailability> availability;
     std::vector<ThreadCounters> threads;
-    std::map<std::size_t, std::string> notes;  ///< per event: how it was counted last time
-    std::string attach_broken;                 ///< why PAPI_attach failed (then not retried)
+    std::string attach_broken;  ///< why PAPI_attach failed (then not retried)
     bool multiplex_ready = false;
     bool running = false;
     Clock::time_point t0;
+
+    bool available(std::size_t i) const { return events[i].path != CounterPath::none; }
 
     void close_all() {
         for (ThreadCounters& t : threads) {
@@ -524,10 +358,53 @@ struct CounterSession::Impl {
         out.multiplexed = multiplex;
         return {};
     }
+
+    /// Decides how `name` is counted here: PAPI when it can, else perf_event_open.
+    Event check_event(const std::string& name, const PmuInventory& pmus) {
+        Event e;
+        e.name = name;
+        CounterAvailability a{name, false, {}, {}};
+        std::string resolve_why;
+        e.perf = resolve_perf_event(name, resolve_why);
+        const std::string papi_why = papi_check(name, e.code, e.component);
+        if (papi_why.empty()) {
+            e.path = CounterPath::papi;
+        } else if (e.perf) {
+            const std::string perf_why = probe_perf_counter(*e.perf, pmus);
+            if (perf_why.empty()) {
+                e.path = CounterPath::perf_event;
+                a.reason =
+                    fmt::format("perf_event_open ({}); PAPI: {}", e.perf->resolved_by, papi_why);
+            } else {
+                a.reason = fmt::format("unavailable: {}; PAPI: {}", perf_why, papi_why);
+            }
+        } else {
+            a.reason = fmt::format("unavailable: {}; PAPI: {}", resolve_why, papi_why);
+        }
+        a.available = e.path != CounterPath::none;
+        a.path = counter_path_name(e.path);
+        e.availability_index = availability.size();
+        availability.push_back(std::move(a));
+        return e;
+    }
 };
 
+const char* counter_path_name(CounterPath path) {
+    switch (path) {
+        case CounterPath::papi:
+            return "papi";
+        case CounterPath::perf_event:
+            return "perf_event";
+        case CounterPath::derived:
+            return "derived";
+        case CounterPath::none:
+            break;
+    }
+    return "";
+}
+
 CounterSession::CounterSession(std::vector<std::string> requested,
-                               const std::filesystem::path& groups_dir)
+                               const std::filesystem::path& groups_dir, const CounterTarget& target)
     : impl_(std::make_unique<Impl>()) {
     if (requested.empty()) {
         throw UsageError("counters: empty event list");
@@ -539,11 +416,11 @@ CounterSession::CounterSession(std::vector<std::string> requested,
         }
     };
     for (const std::string& entry : requested) {
-        if (garbled(entry)) {
+        if (!valid_counter_name(entry)) {
             throw UsageError(fmt::format("counters: bad event name '{}'", entry));
         }
         if (entry.rfind("group:", 0) == 0) {
-            const CounterGroup g = load_counter_group(entry.substr(6), groups_dir);
+            const CounterGroup g = load_counter_group(entry.substr(6), groups_dir, target);
             for (const std::string& e : g.events) {
                 add_name(e);
             }
@@ -555,42 +432,22 @@ CounterSession::CounterSession(std::vector<std::string> requested,
         }
     }
 
-    const PapiState& papi = papi_state();
+    const PmuInventory pmus = read_pmu_inventory();
     for (const std::string& name : names) {
-        Impl::Event e;
-        e.name = name;
-        e.perf = perf_encoding(name);
-        CounterAvailability a{name, false, {}};
-        if (!papi.ok) {
-            a.reason = papi.reason;
-        } else if (const int rc = PAPI_event_name_to_code(name.c_str(), &e.code); rc != PAPI_OK) {
-            a.reason = rc == PAPI_ENOEVNT || rc == PAPI_ENOTPRESET
-                           ? fmt::format(
-                                 "unavailable: {}: no event of this name on this host "
-                                 "(see papi_avail / papi_native_avail)",
-                                 papi_error_name(rc))
-                           : papi_reason(rc, "event_name_to_code");
-        } else {
-            e.component = std::max(0, PAPI_get_event_component(e.code));
-            a.reason = try_event_here(e.code);
-            a.available = a.reason.empty();
-        }
-        e.available = a.available;
-        e.availability_index = impl_->availability.size();
-        impl_->availability.push_back(std::move(a));
-        impl_->events.push_back(std::move(e));
+        impl_->events.push_back(impl_->check_event(name, pmus));
     }
 
     for (Impl::Derived& d : impl_->derived) {
-        CounterAvailability a{"metric:" + d.def.name, true, {}};
+        CounterAvailability a{"metric:" + d.def.name, true, {}, "derived"};
         for (const std::string& id : d.needs) {
             if (id == "time") {
                 continue;
             }
             const auto it = std::find_if(impl_->events.begin(), impl_->events.end(),
                                          [&](const Impl::Event& e) { return e.name == id; });
-            if (it == impl_->events.end() || !it->available) {
+            if (it == impl_->events.end() || it->path == CounterPath::none) {
                 a.available = false;
+                a.path.clear();
                 a.reason = fmt::format("unavailable: needs {}: {}", id,
                                        it == impl_->events.end()
                                            ? "not requested"
@@ -615,28 +472,47 @@ const std::vector<CounterAvailability>& CounterSession::availability() const {
 
 bool CounterSession::any_available() const {
     return std::any_of(impl_->events.begin(), impl_->events.end(),
-                       [](const Impl::Event& e) { return e.available; });
+                       [](const Impl::Event& e) { return e.path != CounterPath::none; });
 }
 
 void CounterSession::start() {
     Impl& s = *impl_;
     s.close_all();
-    s.notes.clear();
     if (!any_available()) {
         return;
     }
-    std::map<int, std::vector<std::size_t>> by_component;
+    std::map<int, std::vector<std::size_t>> papi_by_component;
+    std::vector<std::size_t> perf_events;
     for (std::size_t i = 0; i < s.events.size(); ++i) {
-        if (s.events[i].available) {
-            by_component[s.events[i].component].push_back(i);
+        if (s.events[i].path == CounterPath::papi) {
+            papi_by_component[s.events[i].component].push_back(i);
+        } else if (s.events[i].path == CounterPath::perf_event) {
+            perf_events.push_back(i);
         }
     }
+    const PmuInventory pmus = read_pmu_inventory();
     std::map<std::size_t, std::vector<std::string>> missed;  // event -> "tid: reason"
     std::map<std::size_t, bool> via_perf, via_papi, user_only;
+    const auto open_raw = [&](Impl::ThreadCounters& tc, std::size_t i, const std::string& why) {
+        if (!s.events[i].perf) {
+            missed[i].push_back(fmt::format("tid {}: {}", tc.tid, why));
+            return;
+        }
+        const PerfOpenResult opened = open_perf_counter(*s.events[i].perf, tc.tid);
+        if (opened.fd < 0) {
+            missed[i].push_back(
+                fmt::format("tid {}: {}", tc.tid,
+                            perf_open_failure_reason(*s.events[i].perf, opened.error, pmus)));
+            return;
+        }
+        via_perf[i] = true;
+        user_only[i] = user_only[i] || opened.user_only;
+        tc.perf.push_back({opened.fd, i});
+    };
     for (const pid_t tid : process_threads()) {
         Impl::ThreadCounters tc;
         tc.tid = tid;
-        for (const auto& [component, idx] : by_component) {
+        for (const auto& [component, idx] : papi_by_component) {
             std::string why = s.attach_broken;
             if (why.empty()) {
                 Impl::AttachedSet set;
@@ -656,36 +532,25 @@ void CounterSession::start() {
                 }
             }
             for (const std::size_t i : idx) {
-                if (!s.events[i].perf) {
-                    missed[i].push_back(fmt::format("tid {}: {}", tid, why));
-                    continue;
-                }
-                bool user = false;
-                const int fd = open_perf(*s.events[i].perf, tid, &user);
-                if (fd < 0) {
-                    missed[i].push_back(
-                        fmt::format("tid {}: perf_event_open: {}", tid, std::strerror(-fd)));
-                    continue;
-                }
-                via_perf[i] = true;
-                user_only[i] = user_only[i] || user;
-                tc.perf.push_back({fd, i});
+                open_raw(tc, i, why);
             }
+        }
+        for (const std::size_t i : perf_events) {
+            open_raw(tc, i, {});
         }
         s.threads.push_back(std::move(tc));
     }
     // Enable the raw counters together, after all are open, to keep the window tight.
     for (Impl::ThreadCounters& tc : s.threads) {
         for (const Impl::PerfCounter& p : tc.perf) {
-            ioctl(p.fd, PERF_EVENT_IOC_RESET, 0);
-            ioctl(p.fd, PERF_EVENT_IOC_ENABLE, 0);
+            perf_counter_enable(p.fd);
         }
     }
     s.t0 = Clock::now();
     s.running = true;
 
     for (std::size_t i = 0; i < s.events.size(); ++i) {
-        if (!s.events[i].available) {
+        if (!s.available(i)) {
             continue;
         }
         std::vector<std::string> parts;
@@ -693,22 +558,27 @@ void CounterSession::start() {
             parts.push_back("counted with PAPI_attach per thread");
         }
         if (via_perf[i]) {
-            parts.push_back(fmt::format("counted with perf_event_open per thread{}{}",
-                                        user_only[i] ? ", user mode only" : "",
-                                        s.attach_broken.empty()
-                                            ? std::string()
-                                            : " (PAPI_attach: " + s.attach_broken + ")"));
+            parts.push_back(
+                fmt::format("counted with perf_event_open per thread{} ({}){}",
+                            user_only[i] ? ", user mode only" : "", s.events[i].perf->resolved_by,
+                            s.events[i].path == CounterPath::papi && !s.attach_broken.empty()
+                                ? " because PAPI_attach failed: " + s.attach_broken
+                                : std::string()));
         }
         if (!missed[i].empty()) {
             parts.push_back(
                 fmt::format("{} thread(s) not counted: {}", missed[i].size(), missed[i].front()));
         }
-        s.availability[s.events[i].availability_index].reason =
-            fmt::format("{}", fmt::join(parts, "; "));
+        CounterAvailability& a = s.availability[s.events[i].availability_index];
+        a.reason = fmt::format("{}", fmt::join(parts, "; "));
+        a.path = via_papi[i] && via_perf[i] ? "papi+perf_event"
+                 : via_perf[i]              ? "perf_event"
+                 : via_papi[i]              ? "papi"
+                                            : counter_path_name(s.events[i].path);
     }
 }
 
-std::vector<Metric> CounterSession::stop(double iterations) {
+std::vector<Metric> CounterSession::stop(double iterations, CounterPhase phase) {
     Impl& s = *impl_;
     std::vector<Metric> out;
     if (!s.running) {
@@ -717,7 +587,7 @@ std::vector<Metric> CounterSession::stop(double iterations) {
     const double elapsed_seconds = std::chrono::duration<double>(Clock::now() - s.t0).count();
     for (Impl::ThreadCounters& tc : s.threads) {
         for (const Impl::PerfCounter& p : tc.perf) {
-            ioctl(p.fd, PERF_EVENT_IOC_DISABLE, 0);
+            perf_counter_disable(p.fd);
         }
     }
     const std::size_t n = s.events.size();
@@ -741,18 +611,13 @@ std::vector<Metric> CounterSession::stop(double iterations) {
             }
         }
         for (const Impl::PerfCounter& p : tc.perf) {
-            std::uint64_t buf[3] = {0, 0, 0};  // value, time enabled, time running
-            if (read(p.fd, buf, sizeof(buf)) != static_cast<ssize_t>(sizeof(buf))) {
+            const auto reading = read_perf_counter(p.fd);
+            if (!reading) {
                 continue;
             }
-            double value = static_cast<double>(buf[0]);
-            // The kernel multiplexes when events outnumber counters: scale to the whole window.
-            if (buf[2] > 0 && buf[2] < buf[1]) {
-                value *= static_cast<double>(buf[1]) / static_cast<double>(buf[2]);
-            }
-            totals[p.event] += value;
-            enabled[p.event] += static_cast<double>(buf[1]);
-            running[p.event] += static_cast<double>(buf[2]);
+            totals[p.event] += reading->value;
+            enabled[p.event] += reading->enabled_ns;
+            running[p.event] += reading->running_ns;
             counted[p.event] = true;
             any = true;
         }
@@ -760,6 +625,17 @@ std::vector<Metric> CounterSession::stop(double iterations) {
     }
     s.close_all();
     if (!(iterations > 0)) {
+        return out;
+    }
+    if (phase == CounterPhase::setup) {
+        // Totals of the setup phase (allocation, first touch, packing): no per-iteration
+        // normalisation and no derived metrics, whose formulas are per kernel execution.
+        for (std::size_t i = 0; i < n; ++i) {
+            if (counted[i]) {
+                out.push_back({"counter." + s.events[i].name + ".setup", totals[i],
+                               is_ns_event(s.events[i].name) ? "ns" : "events", Direction::none});
+            }
+        }
         return out;
     }
 

@@ -301,6 +301,23 @@ class Instruments {
         }
     }
 
+    /// Counters only, around a kernel's prepare(): first-touch page faults and setup time are
+    /// the cost of getting ready, stored as "counter.<event>.setup" totals.
+    void start_setup() {
+        if (counters_ != nullptr && counters_->any_available()) {
+            guarded([&] { counters_->start(); });
+            counting_ = true;
+        }
+    }
+    std::vector<Metric> finish_setup() {
+        std::vector<Metric> out;
+        if (counting_) {
+            counting_ = false;
+            guarded([&] { out = counters_->stop(1, CounterPhase::setup); });
+        }
+        return out;
+    }
+
     /// Stops both; metrics normalised per kernel execution (`iterations` = timed samples).
     std::vector<Metric> finish(double iterations) {
         std::vector<Metric> out;
@@ -356,7 +373,9 @@ std::optional<Measurement> measure(const BenchmarkDef& def, const SamplingPolicy
         if (!kernel) {
             throw Error(fmt::format("benchmark '{}': factory returned no kernel", def.full_name()));
         }
+        instruments.start_setup();
         kernel->prepare();
+        std::vector<Metric> setup_metrics = instruments.finish_setup();
         work = kernel->work();
         r.implementation = kernel->implementation();
 
@@ -386,6 +405,8 @@ std::optional<Measurement> measure(const BenchmarkDef& def, const SamplingPolicy
             }
         }
         instrument_metrics = instruments.finish(static_cast<double>(r.samples.size()));
+        instrument_metrics.insert(instrument_metrics.end(), setup_metrics.begin(),
+                                  setup_metrics.end());
 
         const Verification v = kernel->verify();
         r.verified = v.ok;
@@ -717,7 +738,8 @@ HarnessSummary run_benchmarks(const std::vector<BenchmarkDef>& defs, const Harne
     }
     std::optional<CounterSession> counters;
     if (!options.counters.empty()) {
-        counters.emplace(options.counters);
+        counters.emplace(options.counters, counter_groups_dir(),
+                         this_counter_target(options.microarchitecture));
         collector.counters = &*counters;
     }
 
@@ -756,7 +778,7 @@ HarnessSummary run_benchmarks(const std::vector<BenchmarkDef>& defs, const Harne
         collector.summary.counter_availability = counters->availability();
     }
     for (const std::string& note : collector.instrument_notes) {
-        collector.summary.counter_availability.push_back({"counters/telemetry", false, note});
+        collector.summary.counter_availability.push_back({"counters/telemetry", false, note, {}});
     }
     if (collector.sink_error) {
         std::rethrow_exception(collector.sink_error);

@@ -44,9 +44,12 @@ struct HarnessOptions {
     std::function<bool()> stop_requested;
     /// Human progress lines ("[3/12] stream.triad ... 21.3 GB/s"); may be null.
     std::function<void(const std::string&)> progress;
-    /// Events to count around each benchmark's sampling phase (PAPI names and `group:NAME`);
+    /// Events to count around each benchmark's sampling phase (event names and `group:NAME`);
     /// empty = no counting. Unavailable events are noted in the summary, never fatal.
     std::vector<std::string> counters;
+    /// The probed CPU microarchitecture: chooses specialised counter groups
+    /// (collect/groups/<arch>/, collect/groups/<microarchitecture slug>/).
+    std::string microarchitecture;
     /// Sample CPU clocks / package energy (and the GPU of cuda:N devices) while sampling.
     bool telemetry = true;
     /// Nominal CPU clock: an average clock below 90 % of it marks a result throttled.

@@ -3,12 +3,14 @@
 #include <time.h>
 
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 
 #include "benches/thread_team.hpp"
+#include "collect/perf_events.hpp"
 #include "core/error.hpp"
 #include "perf_support.hpp"
 #include "tests/benches/test_cpus.hpp"
@@ -93,29 +95,68 @@ TEST_CASE("hardware presets and unknown names are unavailable with reasons",
     REQUIRE(cyc != nullptr);
     REQUIRE(bogus != nullptr);
     CHECK_FALSE(bogus->available);
-    CHECK(bogus->reason.rfind("unavailable: ", 0) == 0);
+    CHECK(bogus->path.empty());
+    CHECK_THAT(bogus->reason, Catch::StartsWith("unavailable: unknown event name 'NOT_AN_EVENT'"));
+    CHECK_THAT(bogus->reason, Catch::Contains("; PAPI: "));
     std::string why;
     const bool sw = assay::test::software_perf_events_work(why);
     CHECK(find(s, "perf::TASK-CLOCK")->available == sw);
+    // The preset counts wherever the kernel opens its generic cycles event: through PAPI when
+    // PAPI knows the CPU, else perf_event_open. Where it cannot, the reason says why.
+    const int cycles_errno = assay::test::hardware_cycles_open_errno();
+    INFO("PAPI_TOT_CYC: " << cyc->reason << " (direct open errno " << cycles_errno << ")");
+    CHECK(cyc->available == (cycles_errno == 0));
+    if (cycles_errno == ENOENT || cycles_errno == EOPNOTSUPP || cycles_errno == ENODEV) {
+        const auto pmus = assay::read_pmu_inventory();
+        if (!pmus.core_pmu) {
+            CHECK_THAT(cyc->reason, Catch::StartsWith("unavailable: no hardware PMU"));
+        } else {
+            CHECK_THAT(cyc->reason, Catch::Contains("does not support this event"));
+        }
+    } else if (cycles_errno == EACCES || cycles_errno == EPERM) {
+        CHECK_THAT(cyc->reason, Catch::Contains("perf_event_paranoid="));
+    } else if (cycles_errno == ENOSYS) {
+        CHECK_THAT(cyc->reason, Catch::Contains("ENOSYS"));
+    } else {
+        CHECK((cyc->path == "papi" || cyc->path == "perf_event"));
+    }
     s.start();
     const auto m = s.stop(1);
     CHECK(find(m, "counter.NOT_AN_EVENT") == nullptr);
     CHECK((find(m, "counter.perf::TASK-CLOCK") != nullptr) == sw);
-    // This suite's reference machine is a VM without a PMU; on bare metal the preset counts.
-    if (!cyc->available) {
-        CHECK_FALSE(cyc->reason.empty());
-        CHECK(find(m, "counter.PAPI_TOT_CYC") == nullptr);
-    } else {
-        WARN("PAPI_TOT_CYC is available here (hardware PMU present)");
-        CHECK(find(m, "counter.PAPI_TOT_CYC") != nullptr);
-    }
+    CHECK((find(m, "counter.PAPI_TOT_CYC") != nullptr) == cyc->available);
 
     assay::CounterSession only({"PAPI_TOT_CYC"});
-    if (!only.any_available()) {
-        only.start();
-        const auto none = only.stop(1);
-        CHECK(find(none, "counter.PAPI_TOT_CYC") == nullptr);
+    CHECK(only.any_available() == cyc->available);
+    only.start();
+    const auto alone = only.stop(1);
+    CHECK((find(alone, "counter.PAPI_TOT_CYC") != nullptr) == cyc->available);
+}
+
+TEST_CASE("each counted event records its path", "[collect][counters]") {
+    assay::CounterSession s({"perf::TASK-CLOCK"});
+    const auto* clock = find(s, "perf::TASK-CLOCK");
+    REQUIRE(clock != nullptr);
+    std::string why;
+    if (!assay::test::software_perf_events_work(why)) {
+        CHECK_FALSE(clock->available);
+        CHECK(clock->path.empty());
+        CHECK_THAT(clock->reason, Catch::StartsWith("unavailable: "));
+        return;
     }
+    REQUIRE(clock->available);
+    // PAPI counts it when its perf_event component works; else the kernel path does, and the
+    // note then says why PAPI could not.
+    CHECK((clock->path == "papi" || clock->path == "perf_event"));
+    if (clock->path == "perf_event") {
+        CHECK_THAT(clock->reason, Catch::Contains("PAPI: "));
+    }
+    s.start();
+    const auto m = s.stop(1);
+    REQUIRE(find(m, "counter.perf::TASK-CLOCK") != nullptr);
+    CHECK_FALSE(clock->reason.empty());  // after start: how it was counted
+    CHECK(
+        (clock->path == "papi" || clock->path == "perf_event" || clock->path == "papi+perf_event"));
 }
 
 TEST_CASE("garbled counter lists are usage errors", "[collect][counters]") {
@@ -175,19 +216,21 @@ TEST_CASE("task-clock counts every thread of the process", "[collect][counters][
 }
 
 TEST_CASE("counter group files parse", "[collect][counters][groups]") {
-    const auto names = assay::list_counter_groups();
+    const auto names =
+        assay::list_counter_groups(assay::counter_groups_dir(), assay::this_counter_target(""));
     for (const char* expected : {"sw", "ipc", "flops", "mem"}) {
         CHECK(std::find(names.begin(), names.end(), expected) != names.end());
     }
     for (const auto& name : names) {
         INFO(name);
-        const auto g = assay::load_counter_group(name);
+        const auto g = assay::load_counter_group(name, assay::counter_groups_dir(),
+                                                 assay::this_counter_target(""));
         CHECK_FALSE(g.events.empty());
     }
     const auto ipc = assay::load_counter_group("ipc");
     REQUIRE(ipc.metrics.size() == 1);
     CHECK(ipc.metrics[0].name == "ipc");
-    CHECK(ipc.metrics[0].expr == "PAPI_TOT_INS / PAPI_TOT_CYC");
+    CHECK(ipc.metrics[0].expr == "perf::INSTRUCTIONS / perf::CYCLES");
     CHECK(ipc.metrics[0].unit == "instructions/cycle");
 
     const auto g = assay::parse_counter_group(
@@ -250,6 +293,49 @@ TEST_CASE("groups expand, derived metrics need all their events", "[collect][cou
     const auto* ipc_a = find(ipc, "metric:ipc");
     REQUIRE(ipc_a != nullptr);
     if (!ipc_a->available) {
-        CHECK(ipc_a->reason.rfind("unavailable: needs PAPI_TOT_", 0) == 0);
+        CHECK(ipc_a->reason.rfind("unavailable: needs perf::", 0) == 0);
+    }
+    // ... and counts where the kernel offers the generic hardware events.
+    CHECK(ipc_a->available == (assay::test::hardware_cycles_open_errno() == 0));
+}
+
+TEST_CASE("groups are specialised per architecture and microarchitecture",
+          "[collect][counters][groups]") {
+    const std::filesystem::path dir = std::filesystem::path(ASSAY_TEST_TMP) / "groups-target";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir / "x86_64");
+    std::filesystem::create_directories(dir / "zen5");
+    std::ofstream(dir / "g.txt") << "event GENERIC\n";
+    std::ofstream(dir / "x86_64" / "g.txt") << "event ARCH\n";
+    std::ofstream(dir / "zen5" / "g.txt") << "event UARCH\n";
+    std::ofstream(dir / "x86_64" / "only_x86.txt") << "event X\n";
+
+    CHECK(assay::microarchitecture_slug("Zen 5") == "zen5");
+    CHECK(assay::microarchitecture_slug("Sapphire Rapids") == "sapphirerapids");
+    CHECK(assay::microarchitecture_slug("Neoverse V2") == "neoversev2");
+    CHECK(assay::microarchitecture_slug("") == "");
+
+    CHECK(assay::load_counter_group("g", dir, {"x86_64", "Zen 5"}).events ==
+          std::vector<std::string>{"UARCH"});
+    CHECK(assay::load_counter_group("g", dir, {"x86_64", "Sapphire Rapids"}).events ==
+          std::vector<std::string>{"ARCH"});
+    CHECK(assay::load_counter_group("g", dir, {"aarch64", "Neoverse V2"}).events ==
+          std::vector<std::string>{"GENERIC"});
+    CHECK(assay::load_counter_group("g", dir, {}).events == std::vector<std::string>{"GENERIC"});
+    const auto file = assay::load_counter_group("g", dir, {"x86_64", "Zen 5"}).file;
+    CHECK(file == dir / "zen5" / "g.txt");
+
+    CHECK(assay::list_counter_groups(dir, {"x86_64", ""}) ==
+          std::vector<std::string>{"g", "only_x86"});
+    CHECK(assay::list_counter_groups(dir, {"aarch64", ""}) == std::vector<std::string>{"g"});
+    CHECK_THROWS_AS(assay::load_counter_group("only_x86", dir, {"aarch64", ""}), assay::UsageError);
+    CHECK_THROWS_AS(assay::load_counter_group("../g", dir, {}), assay::UsageError);
+
+    // The shipped flops group exists for both architectures Assay supports.
+    for (const char* arch : {"x86_64", "aarch64"}) {
+        INFO(arch);
+        const auto g = assay::load_counter_group("flops", assay::counter_groups_dir(), {arch, ""});
+        CHECK_FALSE(g.events.empty());
+        CHECK(g.file.parent_path().filename() == arch);
     }
 }

@@ -24,6 +24,19 @@ class SpinKernel : public assay::Kernel {
     volatile double x_ = 1;
 };
 
+/// Allocates and first-touches 32 MiB in prepare(): page faults belong to setup, not sampling.
+class TouchKernel : public assay::Kernel {
+  public:
+    void prepare() override { data_.assign(32u << 20, 1); }
+    void run() override { sum_ = sum_ + data_[static_cast<std::size_t>(sum_) % data_.size()]; }
+    assay::Verification verify() override { return {sum_ > 0, "sum grew"}; }
+    assay::WorkModel work() const override { return {0, 0, 1}; }
+
+  private:
+    std::vector<char> data_;
+    volatile int sum_ = 0;
+};
+
 assay::BenchmarkDef spin_def(const std::string& name) {
     assay::BenchmarkDef d;
     d.bench_case.benchmark = "test.spin";
@@ -117,4 +130,35 @@ TEST_CASE("unavailable counters never break a run", "[collect][harness][counters
     for (const auto& m : p.results[0].metrics) {
         CHECK(m.name.rfind("counter.", 0) != 0);
     }
+}
+
+TEST_CASE("setup-phase counts are stored beside the per-execution ones",
+          "[collect][harness][counters]") {
+    assay::BenchmarkDef d = spin_def("touch");
+    d.make = [] { return std::make_unique<TouchKernel>(); };
+    auto o = quick_options({"perf::PAGE-FAULTS", "perf::TASK-CLOCK"});
+    o.telemetry = false;
+    const auto r = run({d}, o);
+    REQUIRE(r.results.size() == 1);
+    const auto& res = r.results[0];
+    CHECK(res.status == assay::ResultStatus::ok);
+    std::string why;
+    if (!assay::test::software_perf_events_work(why)) {
+        CHECK(res.find_metric("counter.perf::PAGE-FAULTS.setup") == nullptr);
+        CHECK_FALSE(r.summary.counter_availability.at(0).available);
+        return;
+    }
+    const assay::Metric* setup = res.find_metric("counter.perf::PAGE-FAULTS.setup");
+    REQUIRE(setup != nullptr);
+    CHECK(setup->unit == "events");
+    // 32 MiB first-touched: at least 16 faults even with 2 MiB transparent huge pages.
+    CHECK(setup->value >= 16);
+    const assay::Metric* clock = res.find_metric("counter.perf::TASK-CLOCK.setup");
+    REQUIRE(clock != nullptr);
+    CHECK(clock->unit == "ns");
+    CHECK(clock->value > 0);
+    // The sampling phase touches nothing new.
+    const assay::Metric* sampling = res.find_metric("counter.perf::PAGE-FAULTS");
+    REQUIRE(sampling != nullptr);
+    CHECK(sampling->value < setup->value);
 }
