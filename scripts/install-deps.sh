@@ -4,18 +4,28 @@
 # Usage: install-deps.sh [--with-test-tools]
 set -euo pipefail
 
+# Everything is listed explicitly: apt runs with --no-install-recommends, so a package that a
+# dependency only *Recommends* is not installed (scripts/test-fresh-debian.sh proves the list on a
+# fresh minbase root; a hand-prepared machine hides what is missing).
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config git ca-certificates
+  build-essential cmake ninja-build pkg-config git ca-certificates ccache
   libhwloc-dev hwloc libpapi-dev papi-tools libbenchmark-dev libfmt-dev
   libsqlite3-dev sqlite3 catch2 libcli11-dev nlohmann-json3-dev clang-format
   libopenblas-dev libblis-dev libdnnl-dev libtomlplusplus-dev
+  # The hardware-counter code links libpfm4's event encoder (perf_event attributes by name).
+  libpfm4-dev
+  # oneDNN's CMake config (dnnl-config.cmake) calls find_package(OpenCL REQUIRED), but
+  # libdnnl-dev only Recommends the OpenCL loader: without it every configure fails.
+  ocl-icd-opencl-dev
 )
 
 # Tools only the tests need (README command 2 / CI): headless Chromium renders the HTML
-# comparison report in a browser test.
-if [ "${1:-}" = "--with-test-tools" ]; then
-  PACKAGES+=(chromium)
-fi
+# comparison report in a browser test; python3 runs helpers in scripts/test-slurm.sh.
+case "${1:-}" in
+  --with-test-tools) PACKAGES+=(chromium python3) ;;
+  "") ;;
+  *) echo "install-deps: unknown argument '$1' (usage: install-deps.sh [--with-test-tools])" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -2,13 +2,24 @@
 # Cross-builds Assay for aarch64 (Debian's crossbuild-essential-arm64 + arm64 multiarch -dev
 # packages) and runs the unit tests under qemu-user twice: SVE at 256-bit vectors
 # (Graviton3-like) and at 128-bit (Graviton4/Grace-like). Called by scripts/test.sh on x86-64.
+#
+# usage: scripts/test-aarch64.sh [--install-only]
+#   --install-only  install the cross packages and run the cmake configure of the cross build,
+#                   then exit 0 (scripts/test-fresh-debian.sh proves the install step this way).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
+install_only=0
+case "${1:-}" in
+  --install-only) install_only=1 ;;
+  "") ;;
+  *) echo "test-aarch64: unknown argument '$1' (usage: test-aarch64.sh [--install-only])" >&2; exit 2 ;;
+esac
 
+# libpfm4-dev is Multi-Arch: same, so the arm64 one installs beside the amd64 one.
 ARM_PACKAGES=(crossbuild-essential-arm64 qemu-user
   libhwloc-dev:arm64 libpapi-dev:arm64 libbenchmark-dev:arm64 libfmt-dev:arm64 libsqlite3-dev:arm64
-  libopenblas0:arm64 libblis4:arm64)
+  libpfm4-dev:arm64 libopenblas0:arm64 libblis4:arm64)
 # OpenBLAS and BLIS are loaded at run time (dlopen), so the arm64 runtime libraries are enough for
 # their verification tests under qemu. libdnnl-dev is not multi-arch co-installable with the
 # amd64 one (dnnl_config.h differs), so the cross-build has no oneDNN and its entries are skipped
@@ -29,6 +40,10 @@ fi
 cmake -S . -B build/aarch64 -G Ninja \
   -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/aarch64-linux-gnu.cmake \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DASSAY_WERROR=ON >/dev/null
+if [ "$install_only" -eq 1 ]; then
+  echo "test-aarch64: packages installed and build/aarch64 configured (--install-only)"
+  exit 0
+fi
 cmake --build build/aarch64 -j"$jobs"
 for bits in 256 128; do
   echo "== aarch64 unit tests under qemu, SVE ${bits}-bit"

@@ -6,10 +6,19 @@
 # exist, node3 is listed as failed in the campaign summary, and ingesting again adds nothing.
 #
 # usage: scripts/test-slurm.sh [ASSAY_BINARY]   (default build/dev/app/assay)
-# Skips (exit 0, with a message) when not root or when slurm-wlm/munge cannot be installed.
+#        scripts/test-slurm.sh --install-only    install slurm-wlm and munge, then exit 0
+#                                                (scripts/test-fresh-debian.sh proves the install)
+# Skips (exit 0, with a message) when not root or when slurm-wlm/munge cannot be installed;
+# with CI=true either is a failure.
 set -euo pipefail
+install_only=0
+if [ "${1:-}" = "--install-only" ]; then
+    install_only=1
+    shift
+fi
 root=$(cd "$(dirname "$0")/.." && pwd)
-assay=$(readlink -f "${1:-${ASSAY_BIN:-$root/build/dev/app/assay}}")
+# -m: a binary not built yet is reported by the check below, not by a silent readlink failure.
+assay=$(readlink -m "${1:-${ASSAY_BIN:-$root/build/dev/app/assay}}")
 deadline_seconds=${SLURM_TEST_TIMEOUT:-240}
 
 # In CI (CI=true) the test must run: a reason to skip is a failure there.
@@ -17,17 +26,32 @@ skip() {
     if [ "${CI:-}" = "true" ]; then echo "test-slurm: FAILED (CI=true, cannot skip): $*" >&2; exit 1; fi
     echo "test-slurm: SKIPPED: $*"; exit 0
 }
-fail() { echo "test-slurm: FAILED: $*" >&2; dump_logs; exit 1; }
+# dump_logs exists once the daemons' directory does (a failure before that has no logs).
+fail() { echo "test-slurm: FAILED: $*" >&2; if declare -F dump_logs >/dev/null; then dump_logs; fi; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || skip "needs root (starts munged, slurmctld and slurmd)"
 if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null ||
     ! command -v munged >/dev/null; then
     if command -v apt-get >/dev/null; then
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurm-wlm munge >/dev/null 2>&1 ||
+        # Quiet on success; on failure the end of apt's output says why. A machine whose package
+        # lists were never downloaded (a fresh root) gets one `apt-get update` and a retry.
+        apt_log=$(mktemp /tmp/assay-slurm-apt.XXXXXX)
+        export DEBIAN_FRONTEND=noninteractive
+        if ! apt-get install -y -qq slurm-wlm munge >"$apt_log" 2>&1 &&
+            ! { apt-get update -qq >>"$apt_log" 2>&1 &&
+                apt-get install -y -qq slurm-wlm munge >>"$apt_log" 2>&1; }; then
+            tail -n 20 "$apt_log" >&2
+            rm -f "$apt_log"
             skip "could not install slurm-wlm and munge with apt-get"
+        fi
+        rm -f "$apt_log"
     else
         skip "slurm-wlm and munge are not installed and apt-get is not available"
     fi
+fi
+if [ "$install_only" -eq 1 ]; then
+    echo "test-slurm: slurm-wlm and munge are installed (--install-only)"
+    exit 0
 fi
 [ -x "$assay" ] || fail "assay binary '$assay' not found (build it first)"
 
