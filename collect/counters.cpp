@@ -39,6 +39,9 @@ struct PapiState {
 const PapiState& papi_state() {
     static const PapiState state = [] {
         PapiState s;
+        // Assay counts CPU events only. PAPI's AMD GPU component probes /sys/class/drm at init
+        // and prints to stderr where there is none (libraries here never print): keep it off.
+        PAPI_disable_component_by_name("rocm_smi");
         const int rc = PAPI_library_init(PAPI_VER_CURRENT);
         if (rc != PAPI_VER_CURRENT) {
             s.reason =
