@@ -27,7 +27,8 @@ fs::path qualify_tmp(const std::string& name) {
 }
 
 fs::path repo_root() {
-    return fs::path(__FILE__).parent_path().parent_path().parent_path();
+    // Not __FILE__: a compiler cache with a base directory makes it relative to the build tree.
+    return fs::path(ASSAY_SOURCE_DIR);
 }
 
 std::string read_text(const fs::path& p) {
