@@ -2,10 +2,15 @@
 
 #include <unistd.h>
 
+#include <cctype>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <limits>
 
 #include <fmt/format.h>
 
@@ -21,21 +26,50 @@ extern "C" void on_interrupt(int sig) {
     std::signal(sig, SIG_DFL);  // a second Ctrl-C ends the process immediately
 }
 
+/// errno's text after a failed stream operation; streams do not always leave one.
+std::string last_error(int saved_errno) {
+    return saved_errno != 0 ? std::strerror(saved_errno) : "write failed";
+}
+
+/// Digits only, no overflow.
+bool parse_whole(const std::string& text, std::uint64_t& value) {
+    if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) {
+        return false;
+    }
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return ec == std::errc() && end == text.data() + text.size();
+}
+
 }  // namespace
 
 void write_output(const std::string& path, const std::string& text) {
     if (path.empty() || path == "-") {
+        errno = 0;
         std::cout << text << std::flush;
+        if (!std::cout) {
+            throw InputError(fmt::format("cannot write to stdout: {}", last_error(errno)));
+        }
         return;
     }
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     if (!out) {
         throw InputError(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
     }
+    errno = 0;
     out << text;
-    out.close();
+    out.close();  // flushes: a full device fails here
     if (!out) {
-        throw InputError(fmt::format("cannot write '{}': write failed", path));
+        throw InputError(fmt::format("cannot write '{}': {}", path, last_error(errno)));
+    }
+}
+
+void check_stdout() {
+    errno = 0;
+    std::cout.flush();
+    if (!std::cout) {
+        const int saved = errno;
+        std::cout.clear();  // nothing more is written; later flushes must not throw either
+        throw InputError(fmt::format("cannot write to stdout: {}", last_error(saved)));
     }
 }
 
@@ -81,17 +115,66 @@ std::string joined_command_line(int argc, char** argv) {
     return out;
 }
 
-const CLI::Validator& positive_number() {
-    static const CLI::Validator validator(
-        [](const std::string& text) -> std::string {
-            double value = 0;
-            if (!CLI::detail::lexical_cast(text, value) || !(value > 0)) {
-                return "must be a positive number, got '" + text + "'";
+CLI::Validator number_in(double min, double max, bool open_min, bool open_max) {
+    const std::string range =
+        fmt::format("{}{}, {}{}", open_min ? '(' : '[', min, max, open_max ? ')' : ']');
+    return CLI::Validator(
+        [=](const std::string& text) -> std::string {
+            double v = 0;
+            const bool ok = CLI::detail::lexical_cast(text, v) && std::isfinite(v) &&
+                            (v == 0 || std::isnormal(v)) && (open_min ? v > min : v >= min) &&
+                            (open_max ? v < max : v <= max);
+            return ok ? std::string()
+                      : fmt::format("must be a number in {}, got '{}'", range, text);
+        },
+        "NUMBER in " + range);
+}
+
+CLI::Validator seconds() {
+    return number_in(0, 86400, true, false);
+}
+
+CLI::Validator whole_number_in(std::uint64_t min, std::uint64_t max) {
+    const std::string range = fmt::format("[{}, {}]", min, max);
+    return CLI::Validator(
+        [=](const std::string& text) -> std::string {
+            std::uint64_t v = 0;
+            const bool ok = parse_whole(text, v) && v >= min && v <= max;
+            return ok ? std::string()
+                      : fmt::format("must be a whole number in {}, got '{}'", range, text);
+        },
+        "INT in " + range);
+}
+
+CLI::Validator count() {
+    return whole_number_in(1, 1'000'000'000);
+}
+
+CLI::Validator run_id() {
+    return whole_number_in(1, static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()));
+}
+
+CLI::Validator size_bytes() {
+    return CLI::Validator(
+        [](std::string& text) -> std::string {
+            static const CLI::AsSizeValue units(false);
+            const std::string original = text;
+            std::string converted = text;
+            std::uint64_t bytes = 0;
+            bool ok = !text.empty() && std::isdigit(static_cast<unsigned char>(text.front())) != 0;
+            try {
+                ok = ok && units(converted).empty() && parse_whole(converted, bytes) && bytes > 0;
+            } catch (const CLI::Error&) {
+                ok = false;
             }
+            if (!ok) {
+                return fmt::format("must be a size > 0 such as 4096, 512MiB or 2GiB, got '{}'",
+                                   original);
+            }
+            text = converted;
             return {};
         },
-        "POSITIVE");
-    return validator;
+        "SIZE");
 }
 
 CLI::Option* add_db_option(CLI::App& cmd, std::string& db) {

@@ -51,7 +51,7 @@ Action add_report_compare_command(CLI::App& report) {
                   "One row per backend instead of each device's best backend");
     cmd->add_option("--resamples", o->resamples, "Bootstrap resamples for the CIs")
         ->capture_default_str()
-        ->check(CLI::Range(100, 100000));
+        ->check(whole_number_in(100, 100000));
     return [o]() -> int {
         const CompareFormat format = compare_format_from_string(o->format);
         CompareOptions opts;

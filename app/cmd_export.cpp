@@ -1,9 +1,12 @@
 // assay export: a selection of stored results as CSV or JSON (columns: docs/export.md).
 #include <memory>
 
+#include <fmt/format.h>
+
 #include "app/cli_common.hpp"
 #include "app/commands.hpp"
 #include "core/clock.hpp"
+#include "core/error.hpp"
 #include "reports/export.hpp"
 #include "store/store.hpp"
 
@@ -25,7 +28,7 @@ Action add_export_command(CLI::App& app) {
     add_db_option(*cmd, o->db);
     cmd->add_option("--format", o->format, "csv or json")->capture_default_str();
     cmd->add_option("-o,--output", o->output, "Write to FILE instead of stdout");
-    cmd->add_option("--run", o->run_id, "Only this run id")->check(positive_number());
+    cmd->add_option("--run", o->run_id, "Only this run id")->check(run_id());
     cmd->add_option("--host", o->host, "Only runs of this hostname");
     cmd->add_option("--tag", o->tag, "Only runs with this tag");
     cmd->add_option("--filter", o->selection.filter,
@@ -42,8 +45,12 @@ Action add_export_command(CLI::App& app) {
         }
         filter.hostname = o->host;
         filter.tag = o->tag;
+        auto listed = store.list_runs(filter);
+        if (o->run_id > 0 && listed.empty()) {
+            throw InputError(fmt::format("no run {} in {}", o->run_id, o->db));
+        }
         std::vector<RunWithResults> runs;
-        for (auto& run : store.list_runs(filter)) {
+        for (auto& run : listed) {
             if (!o->selection.since.empty() && run.info.started_at < o->selection.since) {
                 continue;  // no need to read its results
             }

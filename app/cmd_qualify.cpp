@@ -143,7 +143,7 @@ Action add_qualify_command(CLI::App& app) {
     auto* host = cmd->add_option("--host", o->host,
                                  "Only this hostname's newest finished run (default: the "
                                  "newest run of every host)");
-    auto* run = cmd->add_option("--run", o->run_id, "Judge this run id")->check(positive_number());
+    auto* run = cmd->add_option("--run", o->run_id, "Judge this run id")->check(run_id());
     auto* tag = cmd->add_option("--tag", o->tag, "Only runs with this tag (e.g. campaign:nightly)");
     host->excludes(run);
     tag->excludes(run);
@@ -161,7 +161,8 @@ Action add_qualify_command(CLI::App& app) {
     auto* dr = cmd->add_option("--derive-runs", o->derive_runs,
                                "Derive a spec from these run ids (comma list or repeated), e.g. "
                                "several runs of one machine")
-                   ->delimiter(',');
+                   ->delimiter(',')
+                   ->check(run_id());
     cmd->add_option("--name", o->name, "Name written into a derived spec");
     for (auto* d : {dh, dc, dr}) {
         d->excludes(spec);

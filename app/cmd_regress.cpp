@@ -54,27 +54,27 @@ Action add_regress_command(CLI::App& app) {
     add_db_option(*cmd, o->db);
     cmd->add_option("--window", o->window, "Baseline: the last N runs of the current segment")
         ->capture_default_str()
-        ->check(CLI::Range(std::size_t{3}, std::size_t{100000}));
+        ->check(whole_number_in(3, 100000));
     cmd->add_option("--min-history", o->min_history,
                     "Fewer baseline runs than this: not gated (insufficient history)")
         ->capture_default_str()
-        ->check(CLI::Range(std::size_t{2}, std::size_t{100000}));
+        ->check(whole_number_in(2, 100000));
     cmd->add_option("--min-effect", o->min_effect_pct,
                     "Minimum relative change in percent to report")
         ->capture_default_str()
-        ->check(CLI::Range(0.0, 1000.0));
+        ->check(number_in(0, 1000));
     cmd->add_option("--z", o->z, "Robust z (median/MAD) a run must reach")
         ->capture_default_str()
-        ->check(CLI::Range(0.5, 1000.0));
+        ->check(number_in(0.5, 1000));
     cmd->add_option("--pvalue", o->pvalue, "Change-point significance (Welch t-test)")
         ->capture_default_str()
-        ->check(CLI::Range(1e-12, 0.5));
+        ->check(number_in(1e-12, 0.5));
     cmd->add_option("--cp-window", o->cp_window, "Change-point detection window (runs)")
         ->capture_default_str()
-        ->check(CLI::Range(std::size_t{6}, std::size_t{100000}));
+        ->check(whole_number_in(6, 100000));
     cmd->add_option("--fdr", o->fdr, "Benjamini-Hochberg false discovery rate across series")
         ->capture_default_str()
-        ->check(CLI::Range(1e-9, 1.0));
+        ->check(number_in(1e-9, 1));
     cmd->add_option("--host", o->host, "Only runs of this hostname");
     cmd->add_option("--tag", o->tag, "Only runs with this tag (e.g. nightly)");
     cmd->add_option("--since", o->since, "Only runs started at or after this ISO-8601 time");

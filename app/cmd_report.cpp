@@ -6,6 +6,7 @@
 #include "app/cli_common.hpp"
 #include "app/commands.hpp"
 #include "core/clock.hpp"
+#include "core/error.hpp"
 #include "reports/run_report.hpp"
 #include "store/store.hpp"
 
@@ -27,10 +28,10 @@ Action add_report_command(CLI::App& app) {
     add_db_option(*cmd, o->db);
     cmd->add_option("--format", o->format, "md or json")->capture_default_str();
     cmd->add_option("-o,--output", o->output, "Write to FILE instead of stdout");
-    cmd->add_option("--run", o->run_id, "Only this run id")->check(positive_number());
+    cmd->add_option("--run", o->run_id, "Only this run id")->check(run_id());
     cmd->add_option("--host", o->host, "Only runs of this hostname");
     cmd->add_option("--tag", o->tag, "Only runs with this tag");
-    cmd->add_option("--last", o->last, "Only the newest N runs");
+    cmd->add_option("--last", o->last, "Only the newest N runs")->check(count());
     // `assay report compare ...` is a subcommand of report with its own options.
     const Action compare = add_report_compare_command(*cmd);
     CLI::App* compare_cmd = cmd->get_subcommand("compare");
@@ -51,6 +52,9 @@ Action add_report_command(CLI::App& app) {
             auto results = store.results_for_run(run.id);
             auto ceilings = store.ceilings_for_run(run.id);
             runs.push_back({std::move(run), std::move(results), std::move(ceilings)});
+        }
+        if (o->run_id > 0 && runs.empty()) {
+            throw InputError(fmt::format("no run {} in {}", o->run_id, o->db));
         }
         const ReportContext ctx{o->db, utc_now_iso8601()};
         write_output(o->output, render_run_report(runs, ctx, format));

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <random>
 
@@ -312,20 +313,21 @@ Action add_run_command(CLI::App& app, int argc, char** argv) {
     cmd->add_flag("--thorough", o->thorough, "Long, low-noise sampling (--sampling thorough)");
     cmd->add_option("--max-seconds", o->max_seconds,
                     "Cap the sampling time of each benchmark (overrides per-benchmark hints)")
-        ->check(positive_number());
+        ->check(seconds());
     cmd->add_option("--min-samples", o->min_samples, "Minimum timed samples per benchmark")
-        ->check(positive_number());
+        ->check(whole_number_in(1, 1'000'000));
     cmd->add_option(
            "--max-working-set", o->max_working_set_bytes,
            "Cap any benchmark's working set (e.g. 512MiB); default: 1/4 of available memory")
-        ->transform(CLI::AsSizeValue(false));
+        ->transform(size_bytes());
     cmd->add_option("--repetitions", o->repetitions,
                     "Measure each benchmark N times (a fresh kernel each time); samples of all "
                     "repetitions form one result")
-        ->check(CLI::Range(std::size_t{1}, std::size_t{1000}));
+        ->check(whole_number_in(1, 1000));
     cmd->add_flag("--interleave", o->interleave,
                   "Visit the benchmarks in a new random order in every repetition round");
-    cmd->add_option("--seed", o->seed, "Seed of the interleaving order (recorded with the run)");
+    cmd->add_option("--seed", o->seed, "Seed of the interleaving order (recorded with the run)")
+        ->check(whole_number_in(0, std::numeric_limits<std::uint64_t>::max()));
     cmd->add_option("--counters", o->counters,
                     "Counters to record per result, comma-separated: PAPI presets, native names "
                     "(perf::TASK-CLOCK) or group:NAME (sw, ipc, flops, mem)")

@@ -66,7 +66,9 @@ int main(int argc, char** argv) {
     }
 
     try {
-        return actions.at(app.get_subcommands().front()->get_name())();
+        const int code = actions.at(app.get_subcommands().front()->get_name())();
+        check_stdout();  // output that never arrived is not a success
+        return code;
     } catch (const assay::UsageError& e) {
         std::cerr << "assay: error: " << e.what() << "\n";
         return kUsage;

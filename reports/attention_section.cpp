@@ -11,16 +11,22 @@
 #include <tuple>
 #include <utility>
 
+#include "reports/escape.hpp"
 #include "reports/host_summary.hpp"
 #include "reports/report_support.hpp"
 
 namespace assay {
 namespace {
 
+using escape::markdown_cell;
 using report_support::finite_metric;
-using report_support::md_escape;
 using report_support::param;
 using report_support::usable;
+
+/// A case parameter as a Markdown table cell (params come from any store, ingested ones too).
+std::string cell_param(const Result& r, const std::string& key) {
+    return markdown_cell(param(r, key));
+}
 
 std::string cell(double v) {
     if (!std::isfinite(v)) {
@@ -43,7 +49,7 @@ std::optional<double> number(const std::string& s) {
     if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) {
         return std::nullopt;
     }
-    return std::stod(s);
+    return std::strtod(s.c_str(), nullptr);  // huge digit strings give HUGE_VAL, never a throw
 }
 
 bool is_unfused(const Result& r) {
@@ -58,16 +64,17 @@ std::string ceiling_cell(const Result& r) {
     }
     for (const Metric& m : r.metrics) {
         if (m.name.rfind("ceiling.", 0) == 0) {
-            return fmt::format("{} % of `{}` ({} {})", cell(*pct), m.name.substr(8), cell(m.value),
-                               m.unit);
+            return fmt::format("{} % of `{}` ({} {})", cell(*pct), markdown_cell(m.name.substr(8)),
+                               cell(m.value), markdown_cell(m.unit));
         }
     }
     return fmt::format("{} %", cell(*pct));
 }
 
 std::string shape_text(const Result& r) {
-    return fmt::format("{} B{} H{}/{} D{}", param(r, "preset"), param(r, "batch"),
-                       param(r, "heads_q"), param(r, "heads_kv"), param(r, "head_dim"));
+    return fmt::format("{} B{} H{}/{} D{}", cell_param(r, "preset"), cell_param(r, "batch"),
+                       cell_param(r, "heads_q"), cell_param(r, "heads_kv"),
+                       cell_param(r, "head_dim"));
 }
 
 /// K+V bytes of a decode case: the stored context metric, else from the params.
@@ -124,13 +131,14 @@ std::string render_prefill(const std::vector<StoredResult>& results) {
             continue;
         }
         const std::string lead =
-            fmt::format("| {} | {} | {} | {} | {} | {} |", r.device, shape_text(r), param(r, "seq"),
-                        param(r, "dtype"), param(r, "causal"), r.backend);
+            fmt::format("| {} | {} | {} | {} | {} | {} |", markdown_cell(r.device), shape_text(r),
+                        cell_param(r, "seq"), cell_param(r, "dtype"), cell_param(r, "causal"),
+                        markdown_cell(r.backend));
         std::string row;
         if (!usable(r)) {
             row = fmt::format("{} {} | - | - | - | - | {} |\n", lead,
                               r.status == ResultStatus::skipped ? "skipped" : "FAILED",
-                              md_escape(r.message));
+                              markdown_cell(r.message));
         } else {
             const auto best = finite_metric(r, "gflop_per_s.best");
             const auto median = finite_metric(r, "gflop_per_s.median");
@@ -138,14 +146,14 @@ std::string render_prefill(const std::vector<StoredResult>& results) {
             if (!is_unfused(r) && best) {
                 const auto it = unfused.find({r.device, r.bench_case.canonical_params()});
                 if (it != unfused.end() && it->second.first > 0) {
-                    speedup =
-                        fmt::format("{:.2f}× vs {}", *best / it->second.first, it->second.second);
+                    speedup = fmt::format("{:.2f}× vs {}", *best / it->second.first,
+                                          markdown_cell(it->second.second));
                 }
             }
             row = fmt::format("{} ok | {} | {} | {} | {} | {} |\n", lead,
                               best ? cell(*best / 1000.0) : "-",
                               median ? cell(*median / 1000.0) : "-", ceiling_cell(r), speedup,
-                              md_escape(r.implementation));
+                              markdown_cell(r.implementation));
         }
         rows.emplace(key_of(r, "seq"), row);
     }
@@ -175,14 +183,15 @@ std::string render_decode(const std::vector<StoredResult>& results) {
         }
         const auto kv = kv_bytes_of(r);
         const std::string lead =
-            fmt::format("| {} | {} | {} | {}/{} | {} | {} |", r.device, shape_text(r),
-                        param(r, "kv_len"), param(r, "dtype"), param(r, "kv_dtype"), r.backend,
+            fmt::format("| {} | {} | {} | {}/{} | {} | {} |", markdown_cell(r.device),
+                        shape_text(r), cell_param(r, "kv_len"), cell_param(r, "dtype"),
+                        cell_param(r, "kv_dtype"), markdown_cell(r.backend),
                         kv ? format_bytes(static_cast<std::uint64_t>(*kv)) : std::string("-"));
         std::string row;
         if (!usable(r)) {
             row = fmt::format("{} {} | - | - | - | {} |\n", lead,
                               r.status == ResultStatus::skipped ? "skipped" : "FAILED",
-                              md_escape(r.message));
+                              markdown_cell(r.message));
         } else {
             const auto best = finite_metric(r, "bandwidth_stream_gb_per_s.best");
             const auto median = finite_metric(r, "bandwidth_stream_gb_per_s.median");
@@ -193,8 +202,9 @@ std::string render_decode(const std::vector<StoredResult>& results) {
                     " (K+V fit in the {} LLC: a cache figure, not DRAM)",
                     llc ? format_bytes(static_cast<std::uint64_t>(*llc)) : std::string("host's"));
             }
-            row = fmt::format("{} ok | {} | {} | {} | {} |\n", lead, best ? cell(*best) : "-",
-                              median ? cell(*median) : "-", ceiling, md_escape(r.implementation));
+            row =
+                fmt::format("{} ok | {} | {} | {} | {} |\n", lead, best ? cell(*best) : "-",
+                            median ? cell(*median) : "-", ceiling, markdown_cell(r.implementation));
         }
         rows.emplace(key_of(r, "kv_len"), row);
     }

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "reports/escape.hpp"
 
 namespace assay {
 
@@ -22,19 +23,7 @@ json json_number(double v) {
     return std::isfinite(v) ? json(v) : json(nullptr);
 }
 
-std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"\r\n") == std::string::npos) {
-        return s;
-    }
-    std::string out = "\"";
-    for (const char c : s) {
-        out += c;
-        if (c == '"') {
-            out += '"';
-        }
-    }
-    return out + "\"";
-}
+using escape::csv_field;
 
 std::string join(const std::vector<std::string>& items, const char* sep) {
     std::string out;

@@ -11,16 +11,22 @@
 #include <string>
 #include <utility>
 
+#include "reports/escape.hpp"
 #include "reports/host_summary.hpp"
 #include "reports/report_support.hpp"
 
 namespace assay {
 namespace {
 
+using escape::markdown_cell;
 using report_support::finite_metric;
-using report_support::md_escape;
 using report_support::param;
 using report_support::usable;
+
+/// A case parameter as a Markdown table cell (params come from any store, ingested ones too).
+std::string cell_param(const Result& r, const std::string& key) {
+    return markdown_cell(param(r, key));
+}
 
 std::string cell(double v) {
     if (!std::isfinite(v)) {
@@ -71,15 +77,16 @@ std::string render_memory_hierarchy(const std::vector<StoredResult>& results) {
         std::string text;
         std::optional<std::uint64_t> bytes;
         if (r.bench_case.benchmark == "mem.sweep") {
-            const std::string kernel = param(r, "kernel") == "sum" ? "read" : param(r, "kernel");
-            column = fmt::format("{} {} GB/s", kernel, param(r, "placement"));
+            const std::string kernel =
+                param(r, "kernel") == "sum" ? "read" : cell_param(r, "kernel");
+            column = fmt::format("{} {} GB/s", kernel, cell_param(r, "placement"));
             bytes = to_u64(param(r, "bytes"));
             if (const auto bw = finite_metric(r, "bandwidth_stream_gb_per_s.best");
                 usable(r) && bw) {
                 text = fmt::format("{} ({})", cell(*bw), level_of(r));
             }
         } else if (r.bench_case.benchmark == "mem.latency") {
-            column = fmt::format("latency {} ns", param(r, "pages"));
+            column = fmt::format("latency {} ns", cell_param(r, "pages"));
             bytes = to_u64(param(r, "bytes"));
             if (const auto ns = finite_metric(r, "latency_ns.median"); usable(r) && ns) {
                 const auto cycles = finite_metric(r, "latency_cycles.median");
@@ -136,12 +143,12 @@ std::string render_loaded_latency(const std::vector<StoredResult>& results) {
             continue;
         }
         if (!usable(r)) {
-            rows += fmt::format("| {} | {} | - |\n", param(r, "streams"), unusable_cell(r));
+            rows += fmt::format("| {} | {} | - |\n", cell_param(r, "streams"), unusable_cell(r));
             continue;
         }
         const auto ns = finite_metric(r, "latency_ns.median");
         const auto bw = finite_metric(r, "loaded.stream_gb_per_s");
-        rows += fmt::format("| {} | {} | {} |\n", param(r, "streams"), ns ? cell(*ns) : "-",
+        rows += fmt::format("| {} | {} | {} |\n", cell_param(r, "streams"), ns ? cell(*ns) : "-",
                             bw ? cell(*bw) : "-");
     }
     if (rows.empty()) {
@@ -181,7 +188,7 @@ std::string render_matrix(const std::string& title, const std::string& corner,
     }
     std::string out = "\n" + title + "\n\n| " + corner + " |";
     for (const auto& c : col_labels) {
-        out += fmt::format(" {} |", c);
+        out += fmt::format(" {} |", markdown_cell(c));
     }
     out += "\n|---|";
     for (std::size_t i = 0; i < col_labels.size(); ++i) {
@@ -189,7 +196,7 @@ std::string render_matrix(const std::string& title, const std::string& corner,
     }
     out += "\n";
     for (const auto& row : row_labels) {
-        out += fmt::format("| {} |", row);
+        out += fmt::format("| {} |", markdown_cell(row));
         for (const auto& col : col_labels) {
             const auto it = cells.find({row, col});
             out += fmt::format(" {} |", it != cells.end()      ? it->second
@@ -210,8 +217,8 @@ std::string render_numa(const std::vector<StoredResult>& results) {
             continue;
         }
         const bool latency = b == "mem.numa.latency";
-        const std::string kind =
-            latency ? "latency ns (median)" : fmt::format("{} GB/s (best)", param(r, "kernel"));
+        const std::string kind = latency ? "latency ns (median)"
+                                         : fmt::format("{} GB/s (best)", cell_param(r, "kernel"));
         std::string text = unusable_cell(r);
         if (usable(r)) {
             const auto v = latency ? finite_metric(r, "latency_ns.median")
@@ -285,10 +292,13 @@ std::string render_gemm_winners(const std::vector<StoredResult>& results) {
         std::sort(ranked.rbegin(), ranked.rend());
         std::string list;
         for (const auto& [rate, backend] : ranked) {
-            list += fmt::format("{}{} {}", list.empty() ? "" : " > ", backend, cell(rate / 1000.0));
+            list += fmt::format("{}{} {}", list.empty() ? "" : " > ",
+                                escape::markdown_text(backend), cell(rate / 1000.0));
         }
-        out += fmt::format("- {} {}: **{}** wins — {} {} (best over the shapes run)\n", key.first,
-                           key.second, ranked.front().second, list, integer ? "TOP/s" : "TFLOP/s");
+        out += fmt::format("- {} {}: **{}** wins — {} {} (best over the shapes run)\n",
+                           escape::markdown_text(key.first), escape::markdown_text(key.second),
+                           escape::markdown_text(ranked.front().second), list,
+                           integer ? "TOP/s" : "TFLOP/s");
     }
     return out.empty() ? out : "\nGEMM winners per dtype:\n\n" + out;
 }
@@ -302,13 +312,15 @@ std::string render_gemm(const std::vector<StoredResult>& results) {
         }
         const std::string shape =
             param(r, "shape").empty()
-                ? fmt::format("{}x{}x{}", param(r, "m"), param(r, "n"), param(r, "k"))
-                : fmt::format("{} ({}x{}x{})", param(r, "shape"), param(r, "m"), param(r, "n"),
-                              param(r, "k"));
+                ? fmt::format("{}x{}x{}", cell_param(r, "m"), cell_param(r, "n"),
+                              cell_param(r, "k"))
+                : fmt::format("{} ({}x{}x{})", cell_param(r, "shape"), cell_param(r, "m"),
+                              cell_param(r, "n"), cell_param(r, "k"));
         if (!usable(r)) {
-            rows += fmt::format("| {} | {} | {} | {} | {} | {} | - | - | {} |\n", r.device,
-                                r.backend, param(r, "dtype"), shape, param(r, "layout"),
-                                unusable_cell(r), md_escape(r.message));
+            rows += fmt::format("| {} | {} | {} | {} | {} | {} | - | - | {} |\n",
+                                markdown_cell(r.device), markdown_cell(r.backend),
+                                cell_param(r, "dtype"), shape, cell_param(r, "layout"),
+                                unusable_cell(r), markdown_cell(r.message));
             continue;
         }
         auto rate = finite_metric(r, "gflop_per_s.best");
@@ -316,10 +328,11 @@ std::string render_gemm(const std::vector<StoredResult>& results) {
             rate = finite_metric(r, "gop_per_s.best");
         }
         const auto peak = finite_metric(r, "percent_of_peak.best");
-        rows += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", r.device, r.backend,
-                            param(r, "dtype"), shape, param(r, "layout"), "ok",
-                            rate ? cell(*rate / 1000.0) : "-", peak ? cell(*peak) : "-",
-                            md_escape(r.implementation));
+        rows +=
+            fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", markdown_cell(r.device),
+                        markdown_cell(r.backend), cell_param(r, "dtype"), shape,
+                        cell_param(r, "layout"), "ok", rate ? cell(*rate / 1000.0) : "-",
+                        peak ? cell(*peak) : "-", markdown_cell(r.implementation));
     }
     if (rows.empty()) {
         return {};
@@ -343,8 +356,9 @@ std::string render_ceilings_section(const std::vector<StoredCeiling>& ceilings) 
         "rooflines):\n\n| device | ceiling | value | unit | basis |\n|---|---|---:|---|---|\n";
     for (const auto& sc : ceilings) {
         const Ceiling& c = sc.ceiling;
-        out += fmt::format("| {} | `{}` | {} | {} | {} |\n", c.device, c.name, cell(c.value),
-                           c.unit, md_escape(c.basis));
+        out += fmt::format("| {} | `{}` | {} | {} | {} |\n", markdown_cell(c.device),
+                           markdown_cell(c.name), cell(c.value), markdown_cell(c.unit),
+                           markdown_cell(c.basis));
     }
     return out;
 }

@@ -12,6 +12,7 @@
 
 #include "core/error.hpp"
 #include "core/stats.hpp"
+#include "reports/escape.hpp"
 
 namespace assay {
 
@@ -81,18 +82,8 @@ std::string num(double v) {
     return fmt::format("{:.3f}", v);
 }
 
-std::string md_cell(const std::string& s) {
-    std::string out;
-    for (char ch : s) {
-        if (ch == '|')
-            out += "\\|";
-        else if (ch == '\n')
-            out += ' ';
-        else
-            out += ch;
-    }
-    return out;
-}
+using escape::markdown_cell;
+using escape::markdown_text;
 
 nlohmann::json num_json(double v) {
     return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
@@ -163,18 +154,19 @@ std::string render_json(const FleetReport& r) {
                                       {"verdict", to_string(q.overall)},
                                       {"checks", checks}});
     }
-    return j.dump(2) + "\n";
+    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string render_markdown(const FleetReport& r) {
-    std::string out = fmt::format("# Fleet: host class `{}`\n\n", md_cell(r.host_class));
+    std::string out =
+        fmt::format("# Fleet: host class {}\n\n", escape::markdown_code(r.host_class));
     out += fmt::format(
         "{} host(s), newest run of each. Outlier rule: modified z-score 0.6745 (x - median) / MAD "
         "<= -{} and a gap of at least {} % below the fleet median (above, for lower-is-better "
         "metrics); with MAD = 0 the mean absolute deviation (x 1.253314) stands in.\n\n",
         r.host_count, r.options.z_threshold, r.options.min_gap_pct);
     if (!r.note.empty()) {
-        out += fmt::format("**{}**\n\n", md_cell(r.note));
+        out += fmt::format("**{}**\n\n", markdown_text(r.note));
     }
     out += fmt::format("Outlier points: {}\n\n", r.outlier_points);
 
@@ -187,9 +179,9 @@ std::string render_markdown(const FleetReport& r) {
         for (const auto& f : h.failed) {
             failing += (failing.empty() ? "" : "; ") + f;
         }
-        out +=
-            fmt::format("| {} | {} | {} | {} | {} | {} |\n", ++rank, md_cell(h.hostname), h.run_id,
-                        h.series_failed, h.series_total, failing.empty() ? "-" : md_cell(failing));
+        out += fmt::format("| {} | {} | {} | {} | {} | {} |\n", ++rank, markdown_cell(h.hostname),
+                           h.run_id, h.series_failed, h.series_total,
+                           failing.empty() ? "-" : markdown_cell(failing));
     }
     out += "\n";
 
@@ -209,8 +201,8 @@ std::string render_markdown(const FleetReport& r) {
         // Per-device drill-down: every device of each affected host, so one slow GPU in eight
         // stands out against its siblings.
         drill += fmt::format("### {} ({}, {})\n\nFleet median {} {}, MAD {} ({})\n\n",
-                             md_cell(s.key), md_cell(s.metric), to_string(s.direction),
-                             num(s.median), md_cell(s.unit), num(s.mad), s.spread_basis);
+                             markdown_text(s.key), markdown_text(s.metric), to_string(s.direction),
+                             num(s.median), markdown_text(s.unit), num(s.mad), s.spread_basis);
         drill +=
             "| host | device | value | gap vs median | modified z | verdict |\n"
             "|---|---|---:|---:|---:|---|\n";
@@ -222,9 +214,10 @@ std::string render_markdown(const FleetReport& r) {
                                         : p.outlier                   ? "**outlier (fleet)**"
                                         : p.device_outlier ? "**outlier (among host's devices)**"
                                                            : "ok";
-            drill += fmt::format("| {} | {} | {} | {:+.1f} % | {} | {} |\n", md_cell(p.hostname),
-                                 md_cell(p.device), num(p.value), p.gap_pct,
-                                 std::isfinite(p.z) ? fmt::format("{:.2f}", p.z) : "-", verdict);
+            drill +=
+                fmt::format("| {} | {} | {} | {:+.1f} % | {} | {} |\n", markdown_cell(p.hostname),
+                            markdown_cell(p.device), num(p.value), p.gap_pct,
+                            std::isfinite(p.z) ? fmt::format("{:.2f}", p.z) : "-", verdict);
         }
         drill += "\n";
     }
@@ -239,8 +232,8 @@ std::string render_markdown(const FleetReport& r) {
         for (const auto& p : s.points) {
             n_out += (p.outlier || p.device_outlier) ? 1 : 0;
         }
-        out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", md_cell(s.key),
-                           md_cell(s.metric), md_cell(s.unit), s.hosts, s.points.size(),
+        out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", markdown_cell(s.key),
+                           markdown_cell(s.metric), markdown_cell(s.unit), s.hosts, s.points.size(),
                            num(s.median), num(s.mad), s.spread_basis, n_out);
     }
     out += "\n";

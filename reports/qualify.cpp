@@ -15,6 +15,7 @@
 
 #include "core/error.hpp"
 #include "core/stats.hpp"
+#include "reports/escape.hpp"
 
 namespace assay {
 
@@ -480,52 +481,6 @@ QualifyOutcome evaluate_check(const QualifyCheck& c, const QualifySpec& spec,
     return o;
 }
 
-std::string xml_escape(const std::string& s) {
-    std::string out;
-    out.reserve(s.size());
-    for (char ch : s) {
-        const auto u = static_cast<unsigned char>(ch);
-        switch (ch) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&apos;";
-                break;
-            default:
-                // XML 1.0 forbids most C0 controls even as character references.
-                if (u < 0x20 && ch != '\t' && ch != '\n' && ch != '\r') {
-                    out += '?';
-                } else {
-                    out += ch;
-                }
-        }
-    }
-    return out;
-}
-
-std::string md_cell(const std::string& s) {
-    std::string out;
-    for (char ch : s) {
-        if (ch == '|')
-            out += "\\|";
-        else if (ch == '\n')
-            out += ' ';
-        else
-            out += ch;
-    }
-    return out;
-}
-
 struct Counts {
     std::size_t pass = 0, warn = 0, fail = 0, error = 0, skipped = 0;
 };
@@ -602,13 +557,14 @@ std::string render_markdown(const std::vector<QualifyReport>& reports) {
     std::string out = "# Qualification\n\n";
     for (const auto& r : reports) {
         const Counts c = count(r);
-        out += fmt::format("## {}: {}\n\n", md_cell(run_title(r)), to_string(r.overall));
+        out +=
+            fmt::format("## {}: {}\n\n", escape::markdown_text(run_title(r)), to_string(r.overall));
         out += fmt::format(
-            "Spec `{}` ({}); {} pass, {} warn, {} fail, {} error, {} skipped. Verdicts use the "
+            "Spec {} ({}); {} pass, {} warn, {} fail, {} error, {} skipped. Verdicts use the "
             "one-sided {:.0f} % confidence bound of each measured value (lower bound; upper for "
             "lower-is-better metrics).\n\n",
-            md_cell(r.spec_name), md_cell(r.spec_source), c.pass, c.warn, c.fail, c.error,
-            c.skipped, 100 * r.confidence);
+            escape::markdown_code(r.spec_name), escape::markdown_text(r.spec_source), c.pass,
+            c.warn, c.fail, c.error, c.skipped, 100 * r.confidence);
         out +=
             "| verdict | check | metric | measured | bound | expected | vs expected | warn / "
             "fail | unit | detail |\n|---|---|---|---:|---:|---:|---:|---|---|---|\n";
@@ -618,13 +574,14 @@ std::string render_markdown(const std::vector<QualifyReport>& reports) {
                                             ? "PASS"
                                             : fmt::format("**{}**", to_string(o.verdict));
             out += fmt::format(
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", verdict, md_cell(o.name),
-                o.verification_screen ? "verification" : md_cell(o.metric),
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", verdict,
+                escape::markdown_cell(o.name),
+                o.verification_screen ? "verification" : escape::markdown_cell(o.metric),
                 has ? num(o.measured) : "-", has ? num(o.bound) : "-",
                 o.verification_screen ? "-" : num(o.expected),
                 has ? pct_cell(o.deviation_pct) : "-",
                 o.verification_screen ? "-" : fmt::format("{} / {} %", o.warn_pct, o.fail_pct),
-                md_cell(o.unit), md_cell(o.message));
+                escape::markdown_cell(o.unit), escape::markdown_cell(o.message));
         }
         out += "\n";
     }
@@ -925,8 +882,8 @@ std::string render_junit(const std::vector<QualifyReport>& reports) {
         out += fmt::format(
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" "
             "time=\"0\" timestamp=\"{}\" hostname=\"{}\">\n",
-            xml_escape(suite), r.outcomes.size(), c.fail, c.error, c.skipped,
-            xml_escape(r.run.info.started_at), xml_escape(r.run.hostname));
+            escape::xml_text(suite), r.outcomes.size(), c.fail, c.error, c.skipped,
+            escape::xml_text(r.run.info.started_at), escape::xml_text(r.run.hostname));
         out += "    <properties>\n";
         const std::vector<std::pair<std::string, std::string>> props = {
             {"spec", r.spec_name},
@@ -945,15 +902,15 @@ std::string render_junit(const std::vector<QualifyReport>& reports) {
             {"warnings", std::to_string(c.warn)},
         };
         for (const auto& [k, v] : props) {
-            out += fmt::format("      <property name=\"{}\" value=\"{}\"/>\n", xml_escape(k),
-                               xml_escape(v));
+            out += fmt::format("      <property name=\"{}\" value=\"{}\"/>\n", escape::xml_text(k),
+                               escape::xml_text(v));
         }
         out += "    </properties>\n";
         for (const auto& o : r.outcomes) {
             const std::string classname = o.verification_screen ? "assay.qualify.verification"
                                                                 : "assay.qualify." + r.spec_name;
             out += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"0\"",
-                               xml_escape(classname), xml_escape(o.name));
+                               escape::xml_text(classname), escape::xml_text(o.name));
             std::string detail = o.verification_screen
                                      ? o.message
                                      : fmt::format(
@@ -972,21 +929,21 @@ std::string render_junit(const std::vector<QualifyReport>& reports) {
                 case QualifyVerdict::fail:
                     out += fmt::format(
                         ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
-                        xml_escape(o.message), o.verification_screen ? "verification" : "FAIL",
-                        xml_escape(detail));
+                        escape::xml_text(o.message),
+                        o.verification_screen ? "verification" : "FAIL", escape::xml_text(detail));
                     break;
                 case QualifyVerdict::error:
                     out += fmt::format(">\n      <error message=\"{}\" type=\"ERROR\">{}</error>\n",
-                                       xml_escape(o.message), xml_escape(detail));
+                                       escape::xml_text(o.message), escape::xml_text(detail));
                     break;
                 case QualifyVerdict::skipped:
-                    out +=
-                        fmt::format(">\n      <skipped message=\"{}\"/>\n", xml_escape(o.message));
+                    out += fmt::format(">\n      <skipped message=\"{}\"/>\n",
+                                       escape::xml_text(o.message));
                     break;
                 case QualifyVerdict::warn:
                 case QualifyVerdict::pass:
                     out += fmt::format(">\n      <system-out>{}: {}</system-out>\n",
-                                       to_string(o.verdict), xml_escape(detail));
+                                       to_string(o.verdict), escape::xml_text(detail));
                     break;
             }
             out += "    </testcase>\n";

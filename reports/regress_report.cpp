@@ -10,13 +10,16 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "reports/escape.hpp"
 #include "reports/report_support.hpp"
 
 namespace assay {
 
 namespace {
 
-using report_support::md_escape;
+using escape::markdown_cell;
+using escape::markdown_code;
+using escape::markdown_text;
 
 /// Environment entries that differ on every run by design; never a "what else changed".
 const std::set<std::string> kVolatileEnvironment = {"shuffle_seed"};
@@ -47,7 +50,9 @@ void flatten(const nlohmann::json& j, const std::string& prefix,
             flatten(j[i], fmt::format("{}[{}]", prefix, i), out);
         }
     } else {
-        out[prefix] = j.is_string() ? j.get<std::string>() : j.dump();
+        out[prefix] = j.is_string()
+                          ? j.get<std::string>()
+                          : j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     }
 }
 
@@ -183,6 +188,17 @@ nlohmann::json finding_json(const SeriesFinding& f, const History& h) {
     return j;
 }
 
+/// A what_changed() line ("name: a -> b") as Markdown text. The arrow is ours, so it is given
+/// back its '>' after escaping: without a '<' (always escaped) no tag can form.
+std::string changed_item(const std::string& line) {
+    std::string out = markdown_text(line);
+    for (std::size_t at = out.find(" -&gt; "); at != std::string::npos;
+         at = out.find(" -&gt; ", at + 4)) {
+        out.replace(at, 7, " -> ");
+    }
+    return out;
+}
+
 std::string run_label(const History& h, std::int64_t run_id) {
     const auto it = h.runs.find(run_id);
     if (it == h.runs.end()) {
@@ -201,11 +217,13 @@ std::string finding_table(const std::vector<const SeriesFinding*>& rows, const H
         "| case | device | metric | change | latest | baseline | unit | z | q | since | by |\n"
         "|---|---|---|---:|---:|---:|---|---:|---:|---|---|\n";
     for (const auto* f : rows) {
-        out += fmt::format(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", md_escape(f->key.case_id),
-            device_label(f->key), f->key.metric, pct(f->relative_change), num(f->latest),
-            num(f->baseline), f->unit, f->detected_by == "gate" ? fmt::format("{:.1f}", f->z) : "-",
-            fmt::format("{:.2g}", f->qvalue), run_label(h, f->change_run_id), f->detected_by);
+        out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+                           markdown_cell(f->key.case_id), markdown_cell(device_label(f->key)),
+                           markdown_cell(f->key.metric), pct(f->relative_change), num(f->latest),
+                           num(f->baseline), markdown_cell(f->unit),
+                           f->detected_by == "gate" ? fmt::format("{:.1f}", f->z) : "-",
+                           fmt::format("{:.2g}", f->qvalue),
+                           markdown_cell(run_label(h, f->change_run_id)), f->detected_by);
     }
     return out;
 }
@@ -379,14 +397,14 @@ std::string render_regress_markdown(const RegressAnalysis& a, const History& h,
                                     const RegressContext& ctx) {
     const auto& o = ctx.options;
     std::string out = "# Assay regression report\n\n";
-    out += fmt::format("- database: `{}`\n- generated: {}\n- runs in history: {}\n", ctx.db_path,
-                       ctx.generated_at, a.runs);
+    out += fmt::format("- database: {}\n- generated: {}\n- runs in history: {}\n",
+                       markdown_code(ctx.db_path), ctx.generated_at, a.runs);
     out += fmt::format("- series: {} ({} with too little history)\n", a.findings.size(),
                        a.insufficient);
     out += fmt::format(
         "- metric: {}\n- gate: robust z >= {} and effect >= {:.1f} % against the last {} points "
         "of the current segment (at least {}); confirmed by a second run\n",
-        ctx.metric_note.empty() ? "headline median" : ctx.metric_note, o.gate.z,
+        ctx.metric_note.empty() ? "headline median" : markdown_text(ctx.metric_note), o.gate.z,
         100.0 * o.gate.min_effect, o.gate.window, o.gate.min_history);
     out += fmt::format(
         "- change points: E-divisive means, window {}, Welch t-test p < {}; FDR (Benjamini-"
@@ -418,17 +436,21 @@ std::string render_regress_markdown(const RegressAnalysis& a, const History& h,
             return;
         }
         for (const auto* f : rows) {
-            out += fmt::format("### {} on {} ({}): {}\n\n", md_escape(f->key.case_id),
-                               device_label(f->key), f->key.metric, pct(f->relative_change));
+            out += fmt::format("### {} on {} ({}): {}\n\n", markdown_text(f->key.case_id),
+                               markdown_text(device_label(f->key)), markdown_text(f->key.metric),
+                               pct(f->relative_change));
             out += fmt::format(
                 "- {} {} now vs {} {} before, since {} (previous: {}); detected by "
                 "{}; p = {:.2g}, q = {:.2g}\n",
-                num(f->latest), f->unit, num(f->baseline), f->unit, run_label(h, f->change_run_id),
-                run_label(h, f->before_run_id), f->detected_by, f->pvalue, f->qvalue);
+                num(f->latest), markdown_text(f->unit), num(f->baseline), markdown_text(f->unit),
+                markdown_text(run_label(h, f->change_run_id)),
+                markdown_text(run_label(h, f->before_run_id)), f->detected_by, f->pvalue,
+                f->qvalue);
             out += fmt::format(
                 "- series: host class {}, build class {}, {} points ({} in the "
                 "current segment)\n",
-                f->key.host_class, f->key.build_class, f->points, f->segment_points);
+                markdown_text(f->key.host_class), markdown_text(f->key.build_class), f->points,
+                f->segment_points);
             const auto changed = what_changed(h, f->before_run_id, f->change_run_id);
             if (changed.empty()) {
                 out +=
@@ -437,7 +459,7 @@ std::string render_regress_markdown(const RegressAnalysis& a, const History& h,
             } else {
                 out += "- what else changed at that run:\n";
                 for (const auto& c : changed) {
-                    out += fmt::format("  - {}\n", md_escape(c));
+                    out += fmt::format("  - {}\n", changed_item(c));
                 }
                 out += "\n";
             }
@@ -478,10 +500,11 @@ std::string render_regress_markdown(const RegressAnalysis& a, const History& h,
         for (std::size_t k = 0; k < cps.size() && k < o.max_change_points_listed; ++k) {
             const auto& cp = cps[k].f->change_points[cps[k].i];
             out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {:.2g} |\n",
-                               run_label(h, cps[k].f->change_point_runs[cps[k].i]),
-                               md_escape(cps[k].f->key.case_id), device_label(cps[k].f->key),
-                               cps[k].f->key.metric, num(cp.mean_before), num(cp.mean_after),
-                               pct(cp.relative_change), cp.pvalue);
+                               markdown_cell(run_label(h, cps[k].f->change_point_runs[cps[k].i])),
+                               markdown_cell(cps[k].f->key.case_id),
+                               markdown_cell(device_label(cps[k].f->key)),
+                               markdown_cell(cps[k].f->key.metric), num(cp.mean_before),
+                               num(cp.mean_after), pct(cp.relative_change), cp.pvalue);
         }
         out += "\n";
     }
@@ -520,7 +543,7 @@ std::string render_regress_json(const RegressAnalysis& a, const History& h,
     for (const auto& f : a.findings) {
         doc["series"].push_back(finding_json(f, h));
     }
-    return doc.dump(2) + "\n";
+    return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace assay

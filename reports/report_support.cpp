@@ -4,20 +4,6 @@
 
 namespace assay::report_support {
 
-std::string md_escape(const std::string& s) {
-    std::string out;
-    for (const char ch : s) {
-        if (ch == '|') {
-            out += "\\|";
-        } else if (ch == '\n') {
-            out += ' ';
-        } else {
-            out += ch;
-        }
-    }
-    return out;
-}
-
 std::string param(const Result& r, const std::string& key) {
     const auto it = r.bench_case.params.find(key);
     return it == r.bench_case.params.end() ? std::string() : it->second;

@@ -1,6 +1,7 @@
 #pragma once
 /// Small helpers every Markdown renderer in reports/ shares (run report, family sections,
 /// attention, compare, regress): one definition each instead of a private copy per file.
+/// Escaping for every format lives in reports/escape.hpp.
 #include <optional>
 #include <string>
 
@@ -8,8 +9,6 @@
 
 namespace assay::report_support {
 
-/// A Markdown table cell cannot hold '|' (escaped) or a newline (becomes a space).
-std::string md_escape(const std::string& s);
 /// The case parameter `key`, or "" when the case has none.
 std::string param(const Result& r, const std::string& key);
 /// The metric's value when the result has it and it is finite.

@@ -11,14 +11,16 @@
 #include "core/error.hpp"
 #include "core/skips.hpp"
 #include "reports/attention_section.hpp"
-#include "reports/compare/svg_chart.hpp"  // xml_escape
+#include "reports/escape.hpp"
 #include "reports/family_sections.hpp"
 #include "reports/report_support.hpp"
 
 namespace assay {
 namespace {
 
-using report_support::md_escape;
+using escape::markdown_cell;
+using escape::markdown_code;
+using escape::markdown_text;
 
 /// Preferred throughput metrics, best first: the STREAM-convention bandwidth is what users
 /// compare with stream.c and likwid-bench, so it is the headline when a kernel has one.
@@ -179,7 +181,8 @@ std::string render_json(const std::vector<RunWithResults>& runs, const ReportCon
         }
         doc["runs"].push_back(std::move(jr));
     }
-    return doc.dump(2) + "\n";
+    // Stored strings may hold invalid UTF-8 (ingested files): replaced, never a throw.
+    return doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string status_cell(const Result& r) {
@@ -187,9 +190,9 @@ std::string status_cell(const Result& r) {
         case ResultStatus::ok:
             return "ok";
         case ResultStatus::skipped:
-            return "skipped: " + md_escape(r.message);
+            return "skipped: " + markdown_cell(r.message);
         case ResultStatus::failed:
-            return "**FAILED**: " + md_escape(r.message);
+            return "**FAILED**: " + markdown_cell(r.message);
     }
     return "?";
 }
@@ -211,10 +214,9 @@ std::string render_skipped(const std::vector<StoredResult>& results) {
         "`--format json` lists each):\n\n",
         total, results.size());
     for (const SkipGroup& g : groups) {
-        out += fmt::format("<details><summary>{}</summary>\n\n",
-                           svg::xml_escape(md_escape(describe(g))));
+        out += fmt::format("<details><summary>{}</summary>\n\n", escape::html_text(describe(g)));
         for (const auto& name : g.benchmarks) {
-            out += fmt::format("- {}\n", md_escape(name));
+            out += fmt::format("- {}\n", markdown_text(name));
         }
         out += "\n</details>\n";
     }
@@ -239,15 +241,17 @@ std::string render_conditions(const StoredRun& r) {
     std::string counters, telemetry;
     for (const auto& [key, value] : r.info.environment) {
         if (key.rfind("counter.", 0) == 0) {
-            counters += fmt::format("\n  - `{}`: {}", key.substr(8), md_escape(value));
+            counters +=
+                fmt::format("\n  - {}: {}", markdown_code(key.substr(8)), markdown_text(value));
         } else if (key.rfind("telemetry.", 0) == 0) {
-            telemetry += fmt::format("\n  - {}: {}", key.substr(10), md_escape(value));
+            telemetry +=
+                fmt::format("\n  - {}: {}", markdown_text(key.substr(10)), markdown_text(value));
         }
     }
     std::string out = "\nMeasurement conditions:\n";
     const auto hw = r.info.environment.find("hw_counters");
     if (hw != r.info.environment.end()) {
-        out += fmt::format("- hardware counters on this host: {}\n", md_escape(hw->second));
+        out += fmt::format("- hardware counters on this host: {}\n", markdown_text(hw->second));
     }
     out += counters.empty() ? "- counters: none requested (`assay run --counters ...`)\n"
                             : "- counters requested:" + counters + "\n";
@@ -265,24 +269,25 @@ std::string render_details(const std::vector<StoredResult>& results) {
             continue;
         }
         const Metric* target = r.find_metric("noise.target_met");
-        out += fmt::format("\n**{}@{}:{}** — {} samples, rel IQR {:.2f} %{}\n", r.bench_case.id(),
-                           r.device, r.backend, r.samples.size(), 100.0 * r.stats.rel_iqr(),
+        out += fmt::format("\n**{}@{}:{}** — {} samples, rel IQR {:.2f} %{}\n",
+                           markdown_text(r.bench_case.id()), markdown_text(r.device),
+                           markdown_text(r.backend), r.samples.size(), 100.0 * r.stats.rel_iqr(),
                            target == nullptr      ? ""
                            : target->value != 0.0 ? " (noise target met)"
                                                   : " (noise target not met: time limit reached)");
         if (!r.verification.empty()) {
-            out += fmt::format("- verification: {}\n", md_escape(r.verification));
+            out += fmt::format("- verification: {}\n", markdown_text(r.verification));
         }
         if (!r.implementation.empty()) {
-            out += fmt::format("- implementation: {}\n", md_escape(r.implementation));
+            out += fmt::format("- implementation: {}\n", markdown_text(r.implementation));
         }
         const std::string counters = metric_list(r, "counter.");
         out += fmt::format("- counters (per kernel execution): {}\n",
-                           counters.empty() ? "none recorded" : md_escape(counters));
+                           counters.empty() ? "none recorded" : markdown_text(counters));
         const std::string telemetry = metric_list(r, "telemetry.");
         out += fmt::format("- telemetry: {}\n", telemetry.empty()
                                                     ? "none recorded (see measurement conditions)"
-                                                    : md_escape(telemetry));
+                                                    : markdown_text(telemetry));
     }
     return out.empty() ? out : "\nDetails:\n" + out;
 }
@@ -299,8 +304,9 @@ std::string render_markdown(const std::vector<RunWithResults>& runs, const Repor
         }
         by_host[key].push_back(&rw);
     }
-    out += fmt::format("Generated {} from `{}`: {} run(s) on {} host configuration(s).\n",
-                       ctx.generated_at, ctx.db_path, runs.size(), host_order.size());
+    out +=
+        fmt::format("Generated {} from {}: {} run(s) on {} host configuration(s).\n",
+                    ctx.generated_at, markdown_code(ctx.db_path), runs.size(), host_order.size());
     if (runs.empty()) {
         out += "\nNo runs are stored yet: `assay run` records one.\n";
         return out;
@@ -311,25 +317,26 @@ std::string render_markdown(const std::vector<RunWithResults>& runs, const Repor
     for (const auto& key : host_order) {
         const auto& host_runs = by_host[key];
         const StoredRun& first = host_runs.front()->run;
-        out += fmt::format("\n## Host `{}` (hw config {})\n", md_escape(first.hostname),
-                           short_fp(first.fingerprint));
+        out += fmt::format("\n## Host {} (hw config {})\n", markdown_code(first.hostname),
+                           markdown_text(short_fp(first.fingerprint)));
         for (const RunWithResults* rw : host_runs) {
             const StoredRun& r = rw->run;
-            out += fmt::format("\n### Run {} — {} — {}\n\n", r.id, r.info.started_at,
+            out += fmt::format("\n### Run {} — {} — {}\n\n", r.id, markdown_text(r.info.started_at),
                                to_string(r.status));
             std::string tags;
             for (const auto& t : r.info.tags) {
-                tags += (tags.empty() ? "" : ", ") + t;
+                tags += (tags.empty() ? "" : ", ") + markdown_text(t);
             }
-            out +=
-                fmt::format("- suite `{}`, tags: {}\n", r.info.suite.empty() ? "-" : r.info.suite,
-                            tags.empty() ? "none" : tags);
+            out += fmt::format("- suite {}, tags: {}\n",
+                               markdown_code(r.info.suite.empty() ? "-" : r.info.suite),
+                               tags.empty() ? "none" : tags);
             if (!r.status_note.empty()) {
-                out += fmt::format("- note: {}\n", md_escape(r.status_note));
+                out += fmt::format("- note: {}\n", markdown_text(r.status_note));
             }
-            out += fmt::format("- assay {} (git {}), {} {}, flags `{}`\n", r.info.tool_version,
-                               r.info.git_sha, r.info.compiler, r.info.build_type,
-                               r.info.compiler_flags);
+            out += fmt::format("- assay {} (git {}), {} {}, flags {}\n",
+                               markdown_text(r.info.tool_version), markdown_text(r.info.git_sha),
+                               markdown_text(r.info.compiler), markdown_text(r.info.build_type),
+                               markdown_code(r.info.compiler_flags));
             if (rw->results.empty()) {
                 out += "\nNo results stored for this run.\n";
                 continue;
@@ -354,14 +361,14 @@ std::string render_markdown(const std::vector<RunWithResults>& runs, const Repor
                 if (h.available) {
                     best = num(h.best);
                     median = num(h.median);
-                    unit = h.unit;
+                    unit = markdown_cell(h.unit);
                     noise = fmt::format("{:.2f} %", 100.0 * res.stats.rel_iqr());
                 }
                 out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
-                                   res.bench_case.benchmark,
-                                   md_escape(res.bench_case.canonical_params()), res.device,
-                                   res.backend, status_cell(res), best, median, unit, noise,
-                                   res.samples.size(),
+                                   markdown_cell(res.bench_case.benchmark),
+                                   markdown_cell(res.bench_case.canonical_params()),
+                                   markdown_cell(res.device), markdown_cell(res.backend),
+                                   status_cell(res), best, median, unit, noise, res.samples.size(),
                                    res.status == ResultStatus::skipped ? "-"
                                    : res.verified                      ? "yes"
                                                                        : "**no**");

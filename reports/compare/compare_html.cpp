@@ -12,11 +12,10 @@
 
 #include "reports/compare/compare_render.hpp"
 #include "reports/compare/svg_chart.hpp"
+#include "reports/escape.hpp"
 
 namespace assay {
 namespace {
-
-using svg::xml_escape;
 
 template <typename... Args>
 void put(std::string& out, fmt::format_string<Args...> format, Args&&... args) {
@@ -24,7 +23,7 @@ void put(std::string& out, fmt::format_string<Args...> format, Args&&... args) {
 }
 
 std::string esc(const std::string& s) {
-    return xml_escape(s);
+    return escape::html_text(s);
 }
 
 /// Shown for empty fields: the model never guesses, so an empty string means "not known".

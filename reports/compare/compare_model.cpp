@@ -453,16 +453,19 @@ CompareModel build_compare_model(const std::vector<CompareSource>& sources,
         }
     };
     if (options.hosts.empty()) {
-        std::vector<std::string> keys;
+        // (host key, hostname): a hostname may itself hold a newline, so it is not cut back
+        // out of the key.
+        std::vector<std::pair<std::string, std::string>> keys;
         for (const Candidate& c : all) {
-            if (std::find(keys.begin(), keys.end(), c.host_key) == keys.end()) {
-                keys.push_back(c.host_key);
+            if (std::find_if(keys.begin(), keys.end(),
+                             [&](const auto& k) { return k.first == c.host_key; }) == keys.end()) {
+                keys.emplace_back(c.host_key, c.run.hostname);
             }
         }
-        for (const std::string& key : keys) {
+        for (const auto& [key, hostname] : keys) {
             HostSelector by_name;
             by_name.kind = HostSelector::Kind::hostname;
-            by_name.value = key.substr(0, key.find('\n'));
+            by_name.value = hostname;
             for (std::size_t idx : resolve(by_name, all)) {
                 if (all[idx].host_key == key && all[idx].run.status == RunStatus::complete) {
                     add_unique(idx, false);

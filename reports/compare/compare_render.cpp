@@ -1,6 +1,7 @@
 #include "reports/compare/compare_render.hpp"
 
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <string>
@@ -10,12 +11,18 @@
 
 #include "core/error.hpp"
 #include "reports/compare/projection.hpp"
-#include "reports/report_support.hpp"
+#include "reports/escape.hpp"
 
 namespace assay {
 namespace {
 
-using report_support::md_escape;
+// Markdown cells (C) and text (T): every name below comes from a store anyone can write.
+std::string C(const std::string& s) {
+    return escape::markdown_cell(s);
+}
+std::string T(const std::string& s) {
+    return escape::markdown_text(s);
+}
 
 using nlohmann::ordered_json;
 
@@ -28,26 +35,12 @@ double round6(double v) {
     if (!std::isfinite(v) || v == 0) {
         return v;
     }
-    return std::stod(fmt::format("{:.6g}", v));
+    // strtod, not stod: a denormal result is a value, not an out_of_range exception.
+    return std::strtod(fmt::format("{:.6g}", v).c_str(), nullptr);
 }
 
 std::string csv_number(double v) {
     return fmt::format("{:.6g}", v);
-}
-
-std::string csv_field(const std::string& s) {
-    if (s.find_first_of(",\"\n\r") == std::string::npos) {
-        return s;
-    }
-    std::string out = "\"";
-    for (const char ch : s) {
-        if (ch == '"') {
-            out += "\"\"";
-        } else {
-            out += ch;
-        }
-    }
-    return out + "\"";
 }
 
 std::string host_label(const CompareModel& m, std::size_t host) {
@@ -60,8 +53,8 @@ std::string verdict_text(const std::optional<RatioCi>& r) {
 
 /// "gpu-host cpu" style lane name of a family summary's compared side.
 std::string summary_lane(const CompareModel& m, const FamilySummary& f) {
-    return fmt::format("{} {} vs {} {}", host_label(m, f.host), f.other_device,
-                       host_label(m, m.baseline), f.baseline_device);
+    return fmt::format("{} {} vs {} {}", C(host_label(m, f.host)), C(f.other_device),
+                       C(host_label(m, m.baseline)), C(f.baseline_device));
 }
 
 std::string card_caches(const HostCard& c) {
@@ -70,7 +63,7 @@ std::string card_caches(const HostCard& c) {
         if (!out.empty()) {
             out += ", ";
         }
-        out += fmt::format("{} {} x{}", cc.name, bytes_text(static_cast<double>(cc.size_bytes)),
+        out += fmt::format("{} {} x{}", T(cc.name), bytes_text(static_cast<double>(cc.size_bytes)),
                            cc.instances);
     }
     return out.empty() ? "unknown" : out;
@@ -82,8 +75,9 @@ std::string card_gpus(const HostCard& c) {
         if (!out.empty()) {
             out += "; ";
         }
-        out += fmt::format("{}: {} ({} SMs, CC {}, {})", g.device, g.name, g.sm_count,
-                           g.compute_capability, bytes_text(static_cast<double>(g.memory_bytes)));
+        out +=
+            fmt::format("{}: {} ({} SMs, CC {}, {})", T(g.device), T(g.name), g.sm_count,
+                        T(g.compute_capability), bytes_text(static_cast<double>(g.memory_bytes)));
     }
     return out.empty() ? "none" : out;
 }
@@ -91,7 +85,7 @@ std::string card_gpus(const HostCard& c) {
 std::string isa_text(const HostCard& c) {
     std::string out;
     for (const std::string& f : c.isa_highlights) {
-        out += (out.empty() ? "" : " ") + f;
+        out += (out.empty() ? "" : " ") + T(f);
     }
     if (c.sve_vector_bits) {
         out += fmt::format(" (SVE {} bits)", *c.sve_vector_bits);
@@ -101,18 +95,18 @@ std::string isa_text(const HostCard& c) {
 
 std::string price_text(const CompareHost& h) {
     if (h.usd_per_hour) {
-        return fmt::format("${}/h from {}", compare_number(*h.usd_per_hour), h.price_source);
+        return fmt::format("${}/h from {}", compare_number(*h.usd_per_hour), T(h.price_source));
     }
-    return h.price_source;
+    return T(h.price_source);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Markdown
 
 void md_summary(const CompareModel& m, std::string& out) {
-    out += fmt::format("Baseline: **{}**. Hosts: ", host_label(m, m.baseline));
+    out += fmt::format("Baseline: **{}**. Hosts: ", T(host_label(m, m.baseline)));
     for (std::size_t i = 0; i < m.hosts.size(); ++i) {
-        out += fmt::format("{}{}", i == 0 ? "" : ", ", m.hosts[i].label);
+        out += fmt::format("{}{}", i == 0 ? "" : ", ", T(m.hosts[i].label));
     }
     out += fmt::format(". {} compared rows, {} cases not on every host.\n\n", m.rows.size(),
                        m.one_sided.size());
@@ -135,10 +129,10 @@ void md_summary(const CompareModel& m, std::string& out) {
                 auto it = by_verdict.find(v);
                 return it == by_verdict.end() ? 0 : it->second;
             };
-            out +=
-                fmt::format("{} {} {} vs {} {}: {} FASTER, {} SLOWER, {} SAME, {} UNDECIDED",
-                            first ? "" : ";", host_label(m, host), other, host_label(m, m.baseline),
-                            base, n("FASTER"), n("SLOWER"), n("SAME"), n("UNDECIDED"));
+            out += fmt::format("{} {} {} vs {} {}: {} FASTER, {} SLOWER, {} SAME, {} UNDECIDED",
+                               first ? "" : ";", T(host_label(m, host)), T(other),
+                               T(host_label(m, m.baseline)), T(base), n("FASTER"), n("SLOWER"),
+                               n("SAME"), n("UNDECIDED"));
             first = false;
         }
         out += ".\n\n";
@@ -154,7 +148,7 @@ void md_families(const CompareModel& m, std::string& out) {
     out += "| Family | Compared | Rows | Geomean [95 % CI] | Verdict |\n";
     out += "|---|---|---:|---|---|\n";
     for (const FamilySummary& f : m.families) {
-        out += fmt::format("| {} | {} | {} | {} | {} |\n", f.family, summary_lane(m, f), f.rows,
+        out += fmt::format("| {} | {} | {} | {} | {} |\n", C(f.family), summary_lane(m, f), f.rows,
                            ratio_text(f.geomean), to_string(f.geomean.verdict));
     }
     out += "\n";
@@ -171,17 +165,17 @@ void md_rows(const CompareModel& m, std::string& out) {
     std::string header = "| Benchmark | Params | Devices | Unit |";
     std::string rule = "|---|---|---|---|";
     for (std::size_t i = 0; i < m.hosts.size(); ++i) {
-        header += fmt::format(" {} best / median |", md_escape(m.hosts[i].label));
+        header += fmt::format(" {} best / median |", C(m.hosts[i].label));
         rule += "---|";
         if (i != m.baseline) {
-            header += fmt::format(" {} ratio [95 % CI] | Verdict |", md_escape(m.hosts[i].label));
+            header += fmt::format(" {} ratio [95 % CI] | Verdict |", C(m.hosts[i].label));
             rule += "---|---|";
         }
     }
     out += header + "\n" + rule + "\n";
     for (const CompareRow& r : m.rows) {
-        std::string line = fmt::format("| {} | {} | {} | {} |", r.benchmark, md_escape(r.params),
-                                       r.device_label, r.unit);
+        std::string line = fmt::format("| {} | {} | {} | {} |", C(r.benchmark), C(r.params),
+                                       C(r.device_label), C(r.unit));
         for (std::size_t i = 0; i < m.hosts.size(); ++i) {
             const CompareCell* cell = nullptr;
             for (const CompareCell& c : r.cells) {
@@ -197,7 +191,7 @@ void md_rows(const CompareModel& m, std::string& out) {
                 continue;
             }
             line += fmt::format(" {} / {} ({}) |", compare_number(cell->best),
-                                compare_number(cell->median), cell->backend);
+                                compare_number(cell->median), C(cell->backend));
             if (i != m.baseline) {
                 line += cell->vs_baseline
                             ? fmt::format(" {} | {} |", ratio_text(*cell->vs_baseline),
@@ -219,12 +213,12 @@ void md_one_sided(const CompareModel& m, std::string& out) {
     for (const OneSidedCase& c : m.one_sided) {
         std::string ran, missing;
         for (const std::string& s : c.ran_on) {
-            ran += (ran.empty() ? "" : ", ") + s;
+            ran += (ran.empty() ? "" : ", ") + C(s);
         }
         for (const std::string& s : c.missing_on) {
-            missing += (missing.empty() ? "" : ", ") + s;
+            missing += (missing.empty() ? "" : ", ") + C(s);
         }
-        out += fmt::format("| {} | {} | only on {} | {} |\n", c.benchmark, md_escape(c.params), ran,
+        out += fmt::format("| {} | {} | only on {} | {} |\n", C(c.benchmark), C(c.params), ran,
                            missing);
     }
     out += "\n";
@@ -234,36 +228,38 @@ void md_hosts(const CompareModel& m, std::string& out) {
     out += "## Hosts\n\n";
     for (const CompareHost& h : m.hosts) {
         const HostCard& c = h.card;
-        out += fmt::format("### {}{}\n\n", h.label, h.baseline ? " (baseline)" : "");
+        out += fmt::format("### {}{}\n\n", T(h.label), h.baseline ? " (baseline)" : "");
         out += fmt::format("- Identity: hostname {}, instance type {}, fingerprint {}\n",
-                           h.hostname, or_unknown(h.instance_type), h.fingerprint.substr(0, 12));
-        out += fmt::format("- CPU: {} ({}, {})\n", or_unknown(c.cpu_model),
-                           or_unknown(c.microarchitecture), or_unknown(c.arch));
+                           T(h.hostname), T(or_unknown(h.instance_type)),
+                           T(h.fingerprint.substr(0, 12)));
+        out += fmt::format("- CPU: {} ({}, {})\n", T(or_unknown(c.cpu_model)),
+                           T(or_unknown(c.microarchitecture)), T(or_unknown(c.arch)));
         out += fmt::format(
             "- Topology: {} package(s), {} NUMA node(s), {} cores, {} PUs, {} memory\n", c.packages,
             c.numa_nodes, c.cores, c.pus,
             c.memory_bytes ? bytes_text(static_cast<double>(c.memory_bytes)) : "unknown");
         out += fmt::format("- Caches: {}\n", card_caches(c));
-        out += fmt::format("- GPUs: {} ({})\n", card_gpus(c), c.gpu_note);
+        out += fmt::format("- GPUs: {} ({})\n", card_gpus(c), T(c.gpu_note));
         out += fmt::format("- ISA: {}\n", isa_text(c));
         out += fmt::format(
             "- OS: {}, kernel {}, governor {}, THP {}, SMT {}, virtualization {}, container {}\n",
-            or_unknown(c.os_release), or_unknown(c.kernel), or_unknown(c.cpu_governor),
-            or_unknown(c.thp_enabled), or_unknown(c.smt_control), or_unknown(c.virtualization),
-            or_unknown(c.container));
+            T(or_unknown(c.os_release)), T(or_unknown(c.kernel)), T(or_unknown(c.cpu_governor)),
+            T(or_unknown(c.thp_enabled)), T(or_unknown(c.smt_control)),
+            T(or_unknown(c.virtualization)), T(or_unknown(c.container)));
         out += fmt::format("- Hardware counters: {} ({})\n",
                            c.hw_counters_usable ? "usable" : "not usable",
-                           or_unknown(c.hw_counters_reason));
+                           T(or_unknown(c.hw_counters_reason)));
         out += fmt::format("- Run: {} #{} ({}), suite {}, started {}; assay {} ({}), {} {}\n",
-                           h.db_path, h.run_id, c.run_status, or_unknown(c.suite), c.run_started_at,
-                           or_unknown(c.tool_version), or_unknown(c.git_sha),
-                           or_unknown(c.compiler), or_unknown(c.build_type));
+                           T(h.db_path), h.run_id, T(c.run_status), T(or_unknown(c.suite)),
+                           T(c.run_started_at), T(or_unknown(c.tool_version)),
+                           T(or_unknown(c.git_sha)), T(or_unknown(c.compiler)),
+                           T(or_unknown(c.build_type)));
         out += fmt::format("- Price: {}\n\n", price_text(h));
         if (!c.ceilings.empty()) {
             out += "| Device | Ceiling | Value | Unit |\n|---|---|---:|---|\n";
             for (const CompareCeiling& ce : c.ceilings) {
-                out += fmt::format("| {} | {} | {} | {} |\n", ce.device, ce.name,
-                                   compare_number(ce.value), ce.unit);
+                out += fmt::format("| {} | {} | {} | {} |\n", C(ce.device), C(ce.name),
+                                   compare_number(ce.value), C(ce.unit));
             }
             out += "\n";
         } else {
@@ -278,7 +274,7 @@ void md_cost(const CompareModel& m, std::string& out) {
         "Per $: median throughput x 3600 / price per hour. Per W: median throughput / "
         "average power measured during the result (telemetry).\n\n";
     for (const CompareHost& h : m.hosts) {
-        out += fmt::format("- {}: {}\n", h.label, price_text(h));
+        out += fmt::format("- {}: {}\n", T(h.label), price_text(h));
     }
     out += "\n| Host | Device | Benchmark | Params | Median | Unit | Power | Per $ | Per W |\n";
     out += "|---|---|---|---|---:|---|---:|---|---|\n";
@@ -289,12 +285,13 @@ void md_cost(const CompareModel& m, std::string& out) {
                 continue;
             }
             out += fmt::format(
-                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", host_label(m, c.host), c.device,
-                r.benchmark, md_escape(r.params), compare_number(c.median), c.unit,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n", C(host_label(m, c.host)),
+                C(c.device), C(r.benchmark), C(r.params), compare_number(c.median), C(c.unit),
                 c.power_w ? compare_number(*c.power_w) + " W" : "-",
-                c.per_dollar ? compare_number(*c.per_dollar) + " " + c.per_dollar_unit
-                             : c.per_dollar_note,
-                c.per_watt ? compare_number(*c.per_watt) + " " + c.per_watt_unit : c.per_watt_note);
+                c.per_dollar ? compare_number(*c.per_dollar) + " " + C(c.per_dollar_unit)
+                             : C(c.per_dollar_note),
+                c.per_watt ? compare_number(*c.per_watt) + " " + C(c.per_watt_unit)
+                           : C(c.per_watt_note));
         }
     }
     out += "\n";
@@ -321,13 +318,13 @@ void md_projections(const CompareModel& m, std::string& out) {
         if (!p.decode_ceiling.empty()) {
             used += (used.empty() ? "" : "; ") + p.decode_ceiling;
         }
-        out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", host_label(m, p.host),
-                           p.device, p.model, p.weights,
+        out += fmt::format("| {} | {} | {} | {} | {} | {} | {} | {} |\n", C(host_label(m, p.host)),
+                           C(p.device), C(p.model), C(p.weights),
                            p.prefill_tokens_per_s ? compare_number(*p.prefill_tokens_per_s)
-                                                  : "skipped: " + p.prefill_skip,
+                                                  : "skipped: " + C(p.prefill_skip),
                            p.decode_tokens_per_s ? compare_number(*p.decode_tokens_per_s)
-                                                 : "skipped: " + p.decode_skip,
-                           used.empty() ? "-" : used, p.note.empty() ? "-" : p.note);
+                                                 : "skipped: " + C(p.decode_skip),
+                           used.empty() ? "-" : C(used), p.note.empty() ? "-" : C(p.note));
     }
     out += "\n";
 }
@@ -488,7 +485,7 @@ std::string render_compare_markdown(const CompareModel& m) {
                        fmt::join(m.db_paths, ", "), m.schema);
     md_summary(m, out);
     for (const std::string& n : m.notes) {
-        out += fmt::format("> Note: {}\n", n);
+        out += fmt::format("> Note: {}\n", T(n));
     }
     if (!m.notes.empty()) {
         out += "\n";
@@ -563,7 +560,7 @@ std::string render_compare_csv(const CompareModel& m) {
             };
             std::string line;
             for (std::size_t i = 0; i < fields.size(); ++i) {
-                line += (i == 0 ? "" : ",") + csv_field(fields[i]);
+                line += (i == 0 ? "" : ",") + escape::csv_field(fields[i]);
             }
             out += line + "\n";
         }
@@ -732,7 +729,7 @@ std::string render_compare_json(const CompareModel& m) {
              {"note", p.note}});
     }
     doc["notes"] = m.notes;
-    return doc.dump(2) + "\n";
+    return doc.dump(2, ' ', false, ordered_json::error_handler_t::replace) + "\n";
 }
 
 }  // namespace assay

@@ -1,5 +1,6 @@
 #include "reports/compare/price.hpp"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -10,6 +11,25 @@
 
 namespace assay {
 namespace {
+
+/// A price outside this range is a typo or hostile input, not a price.
+constexpr double kMinUsdPerHour = 1e-6;
+constexpr double kMaxUsdPerHour = 1e6;
+
+std::string to_string(toml::node_type type) {
+    switch (type) {
+        case toml::node_type::string:
+            return "string";
+        case toml::node_type::boolean:
+            return "boolean";
+        case toml::node_type::table:
+            return "table";
+        case toml::node_type::array:
+            return "array";
+        default:
+            return "date or time";
+    }
+}
 
 bool has_prefix(const std::string& s, const std::string& prefix) {
     return s.rfind(prefix, 0) == 0;
@@ -31,8 +51,8 @@ std::vector<PriceEntry> parse_price_table(const std::string& toml_text, const st
     try {
         doc = toml::parse(toml_text, origin);
     } catch (const toml::parse_error& e) {
-        throw InputError(fmt::format("price table {}: {} (line {})", origin, e.description(),
-                                     e.source().begin.line));
+        throw InputError(fmt::format("price table {} line {}: {}", origin, e.source().begin.line,
+                                     e.description()));
     }
     std::vector<PriceEntry> out;
     const toml::array* prices = doc["price"].as_array();
@@ -50,7 +70,10 @@ std::vector<PriceEntry> parse_price_table(const std::string& toml_text, const st
         }
         PriceEntry e;
         e.match = (*t)["match"].value_or(std::string{});
-        const std::optional<double> usd = (*t)["usd_per_hour"].value<double>();
+        const toml::node* usd_node = t->get("usd_per_hour");
+        // A plain double (GCC's -Wmaybe-uninitialized misreads an optional here).
+        const bool usd_is_number = usd_node != nullptr && usd_node->value<double>().has_value();
+        const double usd = usd_is_number ? usd_node->value<double>().value_or(0.0) : 0.0;
         e.date = (*t)["date"].value_or(std::string{});
         e.source = (*t)["source"].value_or(std::string{});
         if (!has_prefix(e.match, "instance_type:") && !has_prefix(e.match, "hostname:") &&
@@ -60,12 +83,22 @@ std::vector<PriceEntry> parse_price_table(const std::string& toml_text, const st
                 "fingerprint:X)",
                 origin, index, e.match));
         }
-        if (!usd || !(*usd > 0)) {
+        if (usd_node == nullptr) {
             throw InputError(
-                fmt::format("price table {}: entry {} ({}) needs a positive usd_per_hour", origin,
-                            index, e.match));
+                fmt::format("price table {} line {}: entry {} ({}) has no usd_per_hour", origin,
+                            t->source().begin.line, index, e.match));
         }
-        e.usd_per_hour = *usd;
+        // Denormals, infinities and absurd values would turn every per-$ figure into 0, inf or
+        // an out-of-range number downstream.
+        if (!usd_is_number || !std::isnormal(usd) || usd < kMinUsdPerHour || usd > kMaxUsdPerHour) {
+            throw InputError(fmt::format(
+                "price table {} line {}: usd_per_hour must be a number in [{}, {}] (US dollars "
+                "per hour), got {}",
+                origin, usd_node->source().begin.line, kMinUsdPerHour, kMaxUsdPerHour,
+                usd_is_number ? fmt::format("{}", usd)
+                              : std::string("a ") + to_string(usd_node->type())));
+        }
+        e.usd_per_hour = usd;
         out.push_back(std::move(e));
     }
     return out;
@@ -107,14 +140,14 @@ const PriceEntry* find_price(const std::vector<PriceEntry>& prices, const std::s
 
 std::optional<PerUnit> per_dollar(double value, const std::string& unit, double usd_per_hour) {
     const auto work = work_unit(unit);
-    if (!work || !(usd_per_hour > 0)) {
+    if (!work || !std::isnormal(usd_per_hour) || usd_per_hour < 0) {
         return std::nullopt;
     }
     return PerUnit{value * 3600.0 / usd_per_hour, *work + "/$"};
 }
 
 std::optional<PerUnit> per_watt(double value, const std::string& unit, double watts) {
-    if (!work_unit(unit) || !(watts > 0)) {
+    if (!work_unit(unit) || !std::isnormal(watts) || watts < 0) {
         return std::nullopt;
     }
     // (work/s) / W = work per joule.

@@ -16,8 +16,9 @@ struct PriceEntry {
     std::string source;  ///< where it came from (URL or note)
 };
 
-/// Parses a price table. Throws InputError naming the file/entry on malformed TOML, a missing or
-/// non-positive usd_per_hour, or a match without a known "kind:" prefix.
+/// Parses a price table. Throws InputError naming the file/entry (and line) on malformed TOML, a
+/// missing usd_per_hour or one that is not a number in [1e-6, 1e6] (negative, zero, denormal,
+/// infinite), or a match without a known "kind:" prefix.
 std::vector<PriceEntry> parse_price_table(const std::string& toml_text, const std::string& origin);
 
 /// Reads and parses a price table file; InputError when it cannot be read.

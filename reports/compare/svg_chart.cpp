@@ -1,5 +1,7 @@
 #include "reports/compare/svg_chart.hpp"
 
+#include "reports/escape.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -116,18 +118,19 @@ std::vector<Tick> axis_ticks(const Axis& axis, std::vector<double> values) {
 
 void open_svg(std::string& out, const std::string& id, const std::string& css_class, double width,
               double height, const std::string& title, const std::string& desc) {
-    const std::string eid = xml_escape(id);
+    const std::string eid = escape::html_text(id);
     put(out,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"{0}\" class=\"chart {1}\" "
         "viewBox=\"0 0 {2:.0f} {3:.0f}\" role=\"img\" aria-labelledby=\"{0}-title {0}-desc\" "
         "font-family=\"system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif\" "
         "font-size=\"12\">\n<title id=\"{0}-title\">{4}</title>\n<desc "
         "id=\"{0}-desc\">{5}</desc>\n",
-        eid, xml_escape(css_class), width, height, xml_escape(title), xml_escape(desc));
+        eid, escape::html_text(css_class), width, height, escape::html_text(title),
+        escape::html_text(desc));
     put(out,
         "<text class=\"chart-title\" x=\"8\" y=\"18\" font-size=\"14\" "
         "font-weight=\"600\">{}</text>\n",
-        xml_escape(title));
+        escape::html_text(title));
 }
 
 void no_data(std::string& out, double width, double y) {
@@ -158,7 +161,7 @@ void draw_axes(std::string& out, const Scale& x, const std::vector<Tick>& x_tick
             "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{0:.1f}\" y2=\"{2:.1f}\" stroke=\"{3}\"/>"
             "<text class=\"tick x-tick\" x=\"{0:.1f}\" y=\"{4:.1f}\" text-anchor=\"middle\" "
             "fill=\"{5}\">{6}</text>\n",
-            px, top, bottom, kGridColour, bottom + 15, kAxisColour, xml_escape(t.label));
+            px, top, bottom, kGridColour, bottom + 15, kAxisColour, escape::html_text(t.label));
     }
     for (const Tick& t : y_ticks) {
         const double py = y.map(t.value);
@@ -166,7 +169,8 @@ void draw_axes(std::string& out, const Scale& x, const std::vector<Tick>& x_tick
             "<line x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\" stroke=\"{3}\"/>"
             "<text class=\"tick y-tick\" x=\"{4:.1f}\" y=\"{5:.1f}\" text-anchor=\"end\" "
             "fill=\"{6}\">{7}</text>\n",
-            left, py, right, kGridColour, left - 6, py + 4, kAxisColour, xml_escape(t.label));
+            left, py, right, kGridColour, left - 6, py + 4, kAxisColour,
+            escape::html_text(t.label));
     }
     put(out,
         "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" height=\"{:.1f}\" fill=\"none\" "
@@ -174,12 +178,12 @@ void draw_axes(std::string& out, const Scale& x, const std::vector<Tick>& x_tick
         left, top, right - left, bottom - top, kAxisColour);
     put(out,
         "<text class=\"axis-label\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>\n",
-        (left + right) / 2, bottom + 36, xml_escape(x_label));
+        (left + right) / 2, bottom + 36, escape::html_text(x_label));
     if (!y_label.empty()) {
         put(out,
             "<text class=\"axis-label\" transform=\"rotate(-90)\" x=\"{:.1f}\" y=\"16\" "
             "text-anchor=\"middle\">{}</text>\n",
-            -(top + bottom) / 2, xml_escape(y_label));
+            -(top + bottom) / 2, escape::html_text(y_label));
     }
     out += "</g>\n";
 }
@@ -224,7 +228,7 @@ void draw_legend(std::string& out, const std::vector<LegendEntry>& entries, doub
         put(out,
             "<g class=\"legend-entry\" transform=\"translate({:.1f},{:.1f})\">{}<text x=\"30\" "
             "y=\"10\">{}</text></g>\n",
-            x, y, e.swatch, xml_escape(e.name));
+            x, y, e.swatch, escape::html_text(e.name));
         x += w;
     }
     out += "</g>\n";
@@ -245,38 +249,6 @@ std::string format_coordinate(double v) {
 }
 
 }  // namespace
-
-std::string xml_escape(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&#39;";
-                break;
-            default:
-                // Control characters other than tab/newline are not allowed in XML 1.0 at all.
-                if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n' && c != '\r') {
-                    out += ' ';
-                } else {
-                    out += c;
-                }
-        }
-    }
-    return out;
-}
 
 std::string palette_colour(std::size_t index) {
     // Okabe & Ito (2008), "Color Universal Design"; yellow (#F0E442) left out.
@@ -509,9 +481,9 @@ std::string ratio_bar_chart(const std::vector<RatioBar>& bars, const RatioChartO
         const double cy = top + (static_cast<double>(i) + 0.5) * row_h;
         const std::string colour = tone_colour(b.tone);
         put(out, "<g class=\"bar tone-{}\"><title>{}</title>", tone_name(b.tone),
-            xml_escape(b.tooltip.empty() ? b.label : b.tooltip));
+            escape::html_text(b.tooltip.empty() ? b.label : b.tooltip));
         put(out, "<text class=\"bar-label\" x=\"8\" y=\"{:.1f}\">{}</text>", cy + 4,
-            xml_escape(truncate_text(b.label, max_label_chars)));
+            escape::html_text(truncate_text(b.label, max_label_chars)));
         const bool drawable = std::isfinite(b.ratio) && b.ratio > 0;
         if (drawable) {
             const double a = x.map(1.0);
@@ -534,7 +506,7 @@ std::string ratio_bar_chart(const std::vector<RatioBar>& bars, const RatioChartO
             }
         }
         put(out, "<text class=\"bar-value\" x=\"{:.1f}\" y=\"{:.1f}\">{}</text></g>\n", x1 + 8,
-            cy + 4, xml_escape(b.value_label.empty() && !drawable ? "n/a" : b.value_label));
+            cy + 4, escape::html_text(b.value_label.empty() && !drawable ? "n/a" : b.value_label));
     }
     out += "</g>\n";
     put(out,
@@ -598,7 +570,7 @@ std::string xy_chart(const std::vector<Series>& series, const std::vector<Marker
     draw_axes(out, x, x_ticks, options.x.label, y, y_ticks, options.y.label);
     draw_legend(out, legend, width, legend_top);
 
-    const std::string clip_id = xml_escape(options.id) + "-clip";
+    const std::string clip_id = escape::html_text(options.id) + "-clip";
     put(out,
         "<clipPath id=\"{}\"><rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" "
         "height=\"{:.1f}\"/></clipPath>\n",
@@ -620,16 +592,16 @@ std::string xy_chart(const std::vector<Series>& series, const std::vector<Marker
             "<g class=\"marker\"><title>{}</title><line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" "
             "y2=\"{:.1f}\" stroke=\"{}\" stroke-dasharray=\"3 3\" stroke-width=\"1.2\"/>"
             "<text x=\"{:.1f}\" y=\"{:.1f}\" fill=\"{}\" font-size=\"11\">{}</text></g>\n",
-            xml_escape(m.tooltip.empty() ? m.label : m.tooltip), px, top, px, bottom, colour,
-            px + 3, ly, colour, xml_escape(m.label));
+            escape::html_text(m.tooltip.empty() ? m.label : m.tooltip), px, top, px, bottom, colour,
+            px + 3, ly, colour, escape::html_text(m.label));
     }
     out += "</g>\n";
 
     put(out, "<g class=\"series-group\" clip-path=\"url(#{})\">\n", clip_id);
     for (const Series& s : series) {
         const std::string colour = palette_colour(s.colour_index);
-        put(out, "<g class=\"series\" data-name=\"{}\"><title>{}</title>", xml_escape(s.name),
-            xml_escape(s.name));
+        put(out, "<g class=\"series\" data-name=\"{}\"><title>{}</title>",
+            escape::html_text(s.name), escape::html_text(s.name));
         if (s.style != SeriesStyle::points) {
             std::string d;
             bool pen_down = false;
@@ -662,7 +634,7 @@ std::string xy_chart(const std::vector<Series>& series, const std::vector<Marker
                     "<circle class=\"point\" cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{}\" "
                     "fill=\"{}\"><title>{}</title></circle>",
                     x.map(p.x), y.map(p.y), s.style == SeriesStyle::points ? "4" : "2.5", colour,
-                    xml_escape(tip));
+                    escape::html_text(tip));
             }
         }
         out += "</g>\n";
@@ -781,7 +753,7 @@ std::string roofline_chart(const std::vector<Roof>& compute_gflop_per_s,
     draw_axes(out, x, x_ticks, "arithmetic intensity (FLOP/byte, log scale)", y, y_ticks,
               "GFLOP/s (log scale)");
 
-    const std::string clip_id = xml_escape(options.id) + "-clip";
+    const std::string clip_id = escape::html_text(options.id) + "-clip";
     put(out,
         "<clipPath id=\"{}\"><rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"{:.1f}\" "
         "height=\"{:.1f}\"/></clipPath>\n",
@@ -798,7 +770,8 @@ std::string roofline_chart(const std::vector<Roof>& compute_gflop_per_s,
             "<line class=\"roof roof-bandwidth\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" "
             "y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"2\" stroke-dasharray=\"7 3\"><title>{}"
             "</title></line>\n",
-            x.map(xa), y.map(b.value * xa), x.map(xb), y.map(b.value * xb), c, xml_escape(b.label));
+            x.map(xa), y.map(b.value * xa), x.map(xb), y.map(b.value * xb), c,
+            escape::html_text(b.label));
         legend.push_back({b.label, line_swatch(c, true, false)});
     }
     for (const Roof& r : compute) {
@@ -807,14 +780,14 @@ std::string roofline_chart(const std::vector<Roof>& compute_gflop_per_s,
         put(out,
             "<line class=\"roof roof-compute\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" "
             "y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"2\"><title>{}</title></line>\n",
-            x.map(xa), y.map(r.value), x.map(x.d1), y.map(r.value), c, xml_escape(r.label));
+            x.map(xa), y.map(r.value), x.map(x.d1), y.map(r.value), c, escape::html_text(r.label));
         legend.push_back({r.label, line_swatch(c, false, false)});
     }
     out += "</g>\n";
     put(out, "<g class=\"points\" clip-path=\"url(#{})\">\n", clip_id);
     for (const RooflinePoint& p : pts) {
         put(out, "<g class=\"point group-{}\"><title>{}</title>{}</g>\n", p.group,
-            xml_escape(p.label),
+            escape::html_text(p.label),
             point_shape(p.group, x.map(p.intensity_flop_per_byte), y.map(p.gflop_per_s), false));
     }
     out += "</g>\n";
@@ -837,8 +810,8 @@ std::string roofline_chart(const std::vector<Roof>& compute_gflop_per_s,
         put(out,
             "<g class=\"legend-entry\" transform=\"translate({:.1f},{:.1f})\"><title>{}</title>"
             "{}<text x=\"30\" y=\"10\">{}</text></g>\n",
-            legend_x, top + static_cast<double>(i) * 18, xml_escape(legend[i].name),
-            legend[i].swatch, xml_escape(truncate_text(legend[i].name, max_chars)));
+            legend_x, top + static_cast<double>(i) * 18, escape::html_text(legend[i].name),
+            legend[i].swatch, escape::html_text(truncate_text(legend[i].name, max_chars)));
     }
     out += "</g>\n</svg>\n";
     return out;

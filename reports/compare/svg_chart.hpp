@@ -11,10 +11,6 @@
 
 namespace assay::svg {
 
-/// Escapes text for XML/HTML element content and double- or single-quoted attribute values
-/// (& < > " ').
-std::string xml_escape(std::string_view text);
-
 /// Colour of series/host `index` (cycles through 7 Okabe-Ito colours, no yellow: unreadable on
 /// white paper). "#RRGGBB".
 std::string palette_colour(std::size_t index);

@@ -57,6 +57,24 @@ TEST_CASE("price table errors name the input", "[compare][price]") {
     CHECK_THROWS_AS(load_price_table("/nonexistent/prices.toml"), InputError);
 }
 
+TEST_CASE("price table refuses denormal, infinite and absurd prices with the line",
+          "[compare][price]") {
+    for (const std::string value :
+         {"1e-320", "-5", "0", "inf", "-inf", "nan", "1e300", "\"cheap\"", "true"}) {
+        CAPTURE(value);
+        CHECK_THROWS_WITH(parse_price_table("# prices\n[[price]]\nmatch = \"hostname:x\"\n"
+                                            "usd_per_hour = " +
+                                                value + "\n",
+                                            "p.toml"),
+                          Catch::Contains("price table p.toml line 4: "));
+    }
+    CHECK_THROWS_WITH(parse_price_table("[[price]]\nmatch = \"hostname:x\"\n", "p.toml"),
+                      Catch::Contains("has no usd_per_hour"));
+    CHECK(parse_price_table("[[price]]\nmatch = \"hostname:x\"\nusd_per_hour = 3\n", "p.toml")
+              .front()
+              .usd_per_hour == 3.0);
+}
+
 TEST_CASE("example price table is valid", "[compare][price]") {
     const auto prices =
         load_price_table(ASSAY_COMPARE_GOLDEN_DIR "/../../../examples/prices.example.toml");

@@ -55,12 +55,6 @@ TEST_CASE("xml_check accepts well-formed and rejects broken markup", "[svg]") {
     CHECK_FALSE(xml_problem("<a>").empty());
 }
 
-TEST_CASE("xml_escape escapes the five markup characters", "[svg]") {
-    CHECK(xml_escape("a<b & \"c\" 'd'>") == "a&lt;b &amp; &quot;c&quot; &#39;d&#39;&gt;");
-    CHECK(xml_escape("plain µs text") == "plain µs text");
-    CHECK(xml_escape(std::string("bell\x07")) == "bell ");
-}
-
 TEST_CASE("number and byte labels", "[svg]") {
     CHECK(format_bytes_short(512) == "512");
     CHECK(format_bytes_short(4096) == "4K");
