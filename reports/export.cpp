@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/pattern.hpp"
 
 namespace assay {
 
@@ -44,8 +45,8 @@ std::string join(const std::vector<std::string>& items, const char* sep) {
     return out;
 }
 
-bool selected(const Result& r, const std::regex* filter) {
-    return filter == nullptr || std::regex_search(r.bench_case.id(), *filter);
+bool selected(const Result& r, const Pattern* filter) {
+    return filter == nullptr || filter->search(r.bench_case.id());
 }
 
 json run_json(const StoredRun& run) {
@@ -132,11 +133,9 @@ ExportFormat export_format_from_string(const std::string& s) {
 
 void validate_selection(const ExportSelection& selection) {
     if (!selection.filter.empty()) {
-        try {
-            (void)std::regex(selection.filter);
-        } catch (const std::regex_error& e) {
+        if (const std::string error = Pattern::compile_error(selection.filter); !error.empty()) {
             throw UsageError(
-                fmt::format("--filter '{}': invalid regex: {}", selection.filter, e.what()));
+                fmt::format("--filter '{}': invalid regex: {}", selection.filter, error));
         }
     }
     if (!selection.since.empty()) {
@@ -195,11 +194,11 @@ const std::vector<std::string>& export_csv_columns() {
 std::string render_export(const std::vector<RunWithResults>& runs, const ExportSelection& selection,
                           ExportFormat format, const std::string& generated_at) {
     validate_selection(selection);
-    std::optional<std::regex> filter;
+    std::optional<Pattern> filter;
     if (!selection.filter.empty()) {
-        filter.emplace(selection.filter);
+        filter = Pattern::compile(selection.filter, "--filter");
     }
-    const std::regex* f = filter ? &*filter : nullptr;
+    const Pattern* f = filter ? &*filter : nullptr;
     const auto in_time = [&selection](const StoredRun& run) {
         return selection.since.empty() || run.info.started_at >= selection.since;
     };
