@@ -1,7 +1,6 @@
 #include "reports/export.hpp"
 
 #include <cmath>
-#include <regex>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -139,9 +138,9 @@ void validate_selection(const ExportSelection& selection) {
         }
     }
     if (!selection.since.empty()) {
-        static const std::regex iso(
-            R"(^\d{4}-\d{2}-\d{2}([T ]\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?Z?)?$)");
-        if (!std::regex_match(selection.since, iso)) {
+        static const Pattern iso = Pattern::compile(
+            R"(\d{4}-\d{2}-\d{2}([T ]\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?Z?)?)", "ISO-8601 time");
+        if (!iso.full_match(selection.since)) {
             throw UsageError(
                 fmt::format("--since '{}': expected a UTC ISO-8601 time such as 2026-11-01 or "
                             "2026-11-01T00:00:00Z",
