@@ -7,6 +7,10 @@
 
 #include <CLI/CLI.hpp>
 
+namespace assay {
+class Store;
+}
+
 namespace assay::cli {
 
 /// Exit codes are categories, never counts (documented in README and `assay --help`).
@@ -38,6 +42,10 @@ std::string joined_command_line(int argc, char** argv);
 /// CLI::PositiveNumber with a readable message ("must be a positive number, got '-1'"); the
 /// stock one prints its upper bound, DBL_MAX, in full.
 const CLI::Validator& positive_number();
+
+/// One stderr line when the store's readers skipped rows they could not decode (a DB written
+/// by an older version or by hand): how many, and the first few. Nothing when all rows read.
+void warn_unreadable_rows(const Store& store);
 
 /// Registers --db with the default ./assay.db.
 CLI::Option* add_db_option(CLI::App& cmd, std::string& db);

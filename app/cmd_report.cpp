@@ -52,6 +52,7 @@ Action add_report_command(CLI::App& app) {
             auto ceilings = store.ceilings_for_run(run.id);
             runs.push_back({std::move(run), std::move(results), std::move(ceilings)});
         }
+        warn_unreadable_rows(store);
         const ReportContext ctx{o->db, utc_now_iso8601()};
         write_output(o->output, render_run_report(runs, ctx, format));
         return kOk;
