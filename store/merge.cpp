@@ -53,6 +53,9 @@ std::string kind_of(const fs::path& path, std::string_view bytes) {
     if (is_sqlite_file(bytes)) {
         return "assay";
     }
+    if (bytes.substr(0, 3) == "\xEF\xBB\xBF") {
+        bytes.remove_prefix(3);  // a UTF-8 byte order mark
+    }
     const auto first = bytes.find_first_not_of(" \t\r\n");
     if (first != std::string_view::npos && bytes[first] == '{') {
         return "gbench";
