@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -103,8 +104,38 @@ std::int64_t query_int(sqlite::Database& db, const std::string& sql, std::string
     return st.step() ? st.get_int64(0) : 0;
 }
 
-/// Opens `source` read-only and checks it is an Assay store this build can read; returns its
-/// schema version. Throws InputError / SchemaTooNewError otherwise.
+/// A source file is foreign input: nothing its schema names may run on this connection
+/// (trusted_schema off: no function with side effects in a view, index or default), and the
+/// connection refuses writes that could corrupt a database (defensive mode).
+void harden(sqlite::Database& src) {
+    sqlite3_db_config(src.handle(), SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+    sqlite3_db_config(src.handle(), SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+}
+
+/// An Assay store holds Assay's tables (and their indexes), nothing else: a view or trigger
+/// would run its SQL while the source is copied, an unknown table would be carried along.
+void check_source_schema(sqlite::Database& src, const fs::path& source) {
+    static const std::set<std::string> kTables = {
+        "host", "hw_config", "run", "run_tag", "case", "result", "metric", "ceiling", "ingest"};
+    sqlite::Statement st(src,
+                         "SELECT type, name FROM sqlite_master WHERE type != 'index' ORDER BY "
+                         "type, name",
+                         fmt::format("reading the schema of '{}'", source.string()));
+    while (st.step()) {
+        const std::string type = st.get_text(0);
+        const std::string name = st.get_text(1);
+        if (type == "table" && (kTables.count(name) != 0 || name.rfind("sqlite_", 0) == 0)) {
+            continue;
+        }
+        throw InputError(fmt::format(
+            "'{}' is not a plain Assay store: it holds the {} '{}', which Assay never creates",
+            source.string(), type == "table" ? "unknown table" : type, name.substr(0, 80)));
+    }
+}
+
+/// Opens `source` read-only and checks it is an Assay store this build can read (Assay's
+/// tables only, passing SQLite's quick_check); returns its schema version. Throws InputError /
+/// SchemaTooNewError otherwise.
 std::int64_t check_source(sqlite::Database& src, const fs::path& source) {
     std::int64_t app_id = 0;
     std::int64_t version = 0;
@@ -139,6 +170,22 @@ std::int64_t check_source(sqlite::Database& src, const fs::path& source) {
             "'{}' has schema version {}, newer than this assay supports ({}): upgrade assay "
             "to ingest it",
             source.string(), version, Store::kSchemaVersion));
+    }
+    check_source_schema(src, source);
+    sqlite::Statement check(src, "PRAGMA quick_check(1)",
+                            fmt::format("checking '{}'", source.string()));
+    std::string verdict = check.step() ? check.get_text(0) : std::string("no answer");
+    if (verdict != "ok") {
+        // "*** in database main ***\nOn tree page 4 cell 0: ...": one line, without the banner.
+        if (const auto nl = verdict.find('\n');
+            verdict.rfind("***", 0) == 0 && nl != verdict.npos) {
+            verdict.erase(0, nl + 1);
+        }
+        std::replace_if(
+            verdict.begin(), verdict.end(),
+            [](char c) { return static_cast<unsigned char>(c) < 0x20; }, ' ');
+        throw InputError(fmt::format("'{}' is a damaged SQLite database (quick_check: {})",
+                                     source.string(), verdict.substr(0, 200)));
     }
     return version;
 }
@@ -553,6 +600,7 @@ class SourceSnapshot {
   private:
     void copy(const fs::path& source, std::uintmax_t size_bytes) {
         sqlite::Database src(source, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
+        harden(src);
         sqlite3_busy_timeout(src.handle(), kBusyTimeoutMs);
         const std::int64_t version = check_source(src, source);
         if (version == Store::kSchemaVersion && size_bytes <= kInMemoryCopyBytes) {

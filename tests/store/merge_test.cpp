@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -416,4 +418,48 @@ TEST_CASE(
     CHECK(again.runs_present == 1);
     CHECK(again.runs_updated == 0);
     CHECK(count_rows(t, "result") == 3);
+}
+
+TEST_CASE("merge: a source with views, triggers, unknown tables or damage is refused unread",
+          "[merge]") {
+    const fs::path t = merge_db("foreign-target");
+    const fs::path a = merge_db("foreign-a");
+    make_source(t, "local", 1);
+    const std::string before = slurp(t);
+    for (const auto& [sql, expected] : std::vector<std::pair<std::string, std::string>>{
+             {"CREATE VIEW v AS SELECT * FROM run", "holds the view 'v'"},
+             {"CREATE TRIGGER tr AFTER INSERT ON run BEGIN DELETE FROM run; END",
+              "holds the trigger 'tr'"},
+             {"CREATE TABLE extra (x)", "holds the unknown table 'extra'"},
+         }) {
+        INFO(sql);
+        make_source(a, "node-a", 1);
+        exec_sql(a, sql);
+        Store target = Store::open(t, OpenMode::read_write);
+        CHECK_THROWS_WITH(ingest_file(target, a),
+                          Catch::StartsWith("'" + a.string() + "' is not a plain Assay store") &&
+                              Catch::Contains(expected));
+        fs::remove(a);
+    }
+    // A damaged page: the file still opens, SQLite's quick_check finds the damage.
+    make_source(a, "node-a", 3);
+    exec_sql(a, "PRAGMA journal_mode = DELETE");
+    std::string bytes = slurp(a);
+    const std::size_t page = 4096;
+    REQUIRE(bytes.size() > 4 * page);
+    for (std::size_t i = 3 * page + 8; i < 3 * page + 200; ++i) {
+        bytes[i] = '\x5a';
+    }
+    std::ofstream(a, std::ios::binary | std::ios::trunc) << bytes;
+    {
+        Store target = Store::open(t, OpenMode::read_write);
+        try {
+            ingest_file(target, a);
+            FAIL("a damaged source was ingested");
+        } catch (const Error& e) {
+            CHECK_THAT(e.what(), Catch::Contains("is a damaged SQLite database (quick_check: "));
+            CHECK(std::string(e.what()).find('\n') == std::string::npos);
+        }
+    }
+    CHECK(slurp(t) == before);
 }
