@@ -118,6 +118,26 @@ void make_source(const fs::path& p, const std::string& hostname, int runs) {
     }
 }
 
+/// Ingesting a 1-run store of "node-a" altered by `sql` into `target` must be refused with one
+/// line that starts with "'<source><prefix>" and contains `expected`.
+void check_refused(const fs::path& target, const fs::path& source, const std::string& sql,
+                   const std::string& prefix, const std::string& expected) {
+    INFO(sql);
+    make_source(source, "node-a", 1);
+    exec_sql(source, sql);
+    Store store = Store::open(target, OpenMode::read_write);
+    try {
+        ingest_file(store, source);
+        FAIL("ingested");
+    } catch (const InputError& e) {
+        const std::string what = e.what();
+        CHECK_THAT(what, Catch::StartsWith("'" + source.string() + prefix));
+        CHECK_THAT(what, Catch::Contains(expected));
+        CHECK(what.find('\n') == std::string::npos);
+    }
+    fs::remove(source);
+}
+
 }  // namespace
 
 TEST_CASE("merge: two stores merge with ids remapped, and ingesting again adds nothing",
@@ -336,20 +356,7 @@ TEST_CASE("merge: a source row that fails validation refuses the file, target by
              Poison{"UPDATE \"case\" SET benchmark = printf('%.600c', 'b') WHERE id = 1",
                     "longer than 512 bytes"},
          }) {
-        INFO(poison.sql);
-        make_source(a, "node-a", 1);
-        exec_sql(a, poison.sql);
-        Store target = Store::open(t, OpenMode::read_write);
-        try {
-            ingest_file(target, a);
-            FAIL("ingested");
-        } catch (const InputError& e) {
-            const std::string what = e.what();
-            CHECK_THAT(what, Catch::StartsWith("'" + a.string() + "': run 'node-a-0'"));
-            CHECK_THAT(what, Catch::Contains(poison.expected));
-            CHECK(what.find('\n') == std::string::npos);
-        }
-        fs::remove(a);
+        check_refused(t, a, poison.sql, "': run 'node-a-0'", poison.expected);
     }
     CHECK(slurp(t) == before);
 }
@@ -432,14 +439,7 @@ TEST_CASE("merge: a source with views, triggers, unknown tables or damage is ref
               "holds the trigger 'tr'"},
              {"CREATE TABLE extra (x)", "holds the unknown table 'extra'"},
          }) {
-        INFO(sql);
-        make_source(a, "node-a", 1);
-        exec_sql(a, sql);
-        Store target = Store::open(t, OpenMode::read_write);
-        CHECK_THROWS_WITH(ingest_file(target, a),
-                          Catch::StartsWith("'" + a.string() + "' is not a plain Assay store") &&
-                              Catch::Contains(expected));
-        fs::remove(a);
+        check_refused(t, a, sql, "' is not a plain Assay store", expected);
     }
     // A damaged page: the file still opens, SQLite's quick_check finds the damage.
     make_source(a, "node-a", 3);
