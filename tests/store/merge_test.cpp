@@ -377,8 +377,7 @@ TEST_CASE("merge: params stored before the encoding are canonicalised on ingest"
 }
 
 TEST_CASE(
-    "merge: a running run is not ingested; once finished it is, and a partial copy is "
-    "finished in place",
+    "merge: a running run waits until it is finished, and a partial copy is finished in place",
     "[merge]") {
     const fs::path t = merge_db("running-target");
     const fs::path a = merge_db("running-a");
