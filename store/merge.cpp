@@ -499,6 +499,9 @@ IngestSummary merge_attached(Store& target, const Provenance& prov, const fs::pa
                     ";"
                     "DELETE FROM main.ceiling WHERE run_id IN (SELECT dst_id FROM m_run WHERE "
                     "refresh = 1);"
+                    // Metrics explicitly too: the cascade needs foreign keys on.
+                    "DELETE FROM main.metric WHERE result_id IN (SELECT id FROM main.result "
+                    "WHERE run_id IN (SELECT dst_id FROM m_run WHERE refresh = 1));"
                     "DELETE FROM main.result WHERE run_id IN (SELECT dst_id FROM m_run WHERE "
                     "refresh = 1);"
                     "DELETE FROM main.run_tag WHERE run_id IN (SELECT dst_id FROM m_run WHERE "
