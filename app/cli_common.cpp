@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "store/store.hpp"
 
 namespace assay::cli {
 namespace {
@@ -179,6 +180,30 @@ CLI::Validator size_bytes() {
 
 CLI::Option* add_db_option(CLI::App& cmd, std::string& db) {
     return cmd.add_option("--db", db, "Result store (SQLite file)")->capture_default_str();
+}
+
+void warn_unreadable_rows(const Store& store) {
+    const auto rows = store.unreadable_rows();
+    if (rows.empty()) {
+        return;
+    }
+    constexpr std::size_t kShown = 3;
+    std::string line =
+        fmt::format("assay: warning: '{}': skipped {} unreadable row{}: ", store.path().string(),
+                    rows.size(), rows.size() == 1 ? "" : "s");
+    for (std::size_t i = 0; i < rows.size() && i < kShown; ++i) {
+        line += (i == 0 ? "" : "; ") + rows[i];
+    }
+    if (rows.size() > kShown) {
+        line += fmt::format("; and {} more", rows.size() - kShown);
+    }
+    // Stored text may hold anything: keep the warning on one line.
+    for (char& c : line) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+            c = '?';
+        }
+    }
+    std::cerr << line << '\n';
 }
 
 }  // namespace assay::cli

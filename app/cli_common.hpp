@@ -8,6 +8,10 @@
 
 #include <CLI/CLI.hpp>
 
+namespace assay {
+class Store;
+}
+
 namespace assay::cli {
 
 /// Exit codes are categories, never counts (documented in README and `assay --help`).
@@ -59,6 +63,10 @@ CLI::Validator run_id();
 /// A transform: a byte size > 0 with an optional binary unit ("512MiB", "2GiB", "4096"),
 /// replaced by the number of bytes.
 CLI::Validator size_bytes();
+
+/// One stderr line when the store's readers skipped rows they could not decode (a DB written
+/// by an older version or by hand): how many, and the first few. Nothing when all rows read.
+void warn_unreadable_rows(const Store& store);
 
 /// Registers --db with the default ./assay.db.
 CLI::Option* add_db_option(CLI::App& cmd, std::string& db);

@@ -85,6 +85,9 @@ Action add_report_compare_command(CLI::App& report) {
             sources.push_back({&stores[i], paths[i]});
         }
         const CompareModel model = build_compare_model(sources, opts);
+        for (const Store& s : stores) {
+            warn_unreadable_rows(s);
+        }
         std::string text;
         switch (format) {
             case CompareFormat::markdown:

@@ -57,6 +57,7 @@ Action add_export_command(CLI::App& app) {
             auto results = store.results_for_run(run.id);
             runs.push_back({std::move(run), std::move(results), {}});
         }
+        warn_unreadable_rows(store);
         write_output(o->output, render_export(runs, o->selection, format, utc_now_iso8601()));
         return kOk;
     };

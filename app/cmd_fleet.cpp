@@ -65,6 +65,7 @@ Action add_fleet_command(CLI::App& app) {
         }
         const Store store = Store::open(o->db, OpenMode::read_only);
         auto runs = newest_run_per_host(store, {}, o->tag);
+        warn_unreadable_rows(store);
         if (runs.empty()) {
             throw InputError(fmt::format("no finished run in {}", o->db));
         }

@@ -31,9 +31,17 @@ Action add_ingest_command(CLI::App& app) {
         // one-line error, and the files before it stay ingested.
         for (const auto& file : o->files) {
             const IngestSummary s = ingest_file(store, file);
-            std::cout << fmt::format("{}: ingested {} run{} ({} already present){}\n", file,
+            std::string extra;
+            if (s.runs_updated > 0) {
+                extra += fmt::format(", {} finished since an earlier ingest", s.runs_updated);
+            }
+            if (s.runs_running > 0) {
+                extra +=
+                    fmt::format(", {} still running: ingest again once finished", s.runs_running);
+            }
+            std::cout << fmt::format("{}: ingested {} run{} ({} already present{}){}\n", file,
                                      s.runs_added, s.runs_added == 1 ? "" : "s", s.runs_present,
-                                     s.kind == "gbench" ? " [Google Benchmark JSON]" : "");
+                                     extra, s.kind == "gbench" ? " [Google Benchmark JSON]" : "");
             std::cout.flush();
         }
         return kOk;

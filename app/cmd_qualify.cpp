@@ -71,6 +71,7 @@ int derive(const Opts& o, const std::string& command_line) {
                                          o.derive_class, o.db));
         }
     }
+    warn_unreadable_rows(store);
     std::set<std::string> classes;
     std::set<std::int64_t> seen;
     std::vector<RunWithResults> runs;
@@ -117,6 +118,7 @@ int qualify(const Opts& o) {
                                  : fmt::format("no finished run of host '{}' in {}", o.host, o.db));
         }
     }
+    warn_unreadable_rows(store);
     std::vector<QualifyReport> reports;
     std::vector<QualifyOutcome> all;  // every host's outcomes: the exit code is the worst
     for (const auto& t : targets) {

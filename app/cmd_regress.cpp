@@ -120,6 +120,7 @@ Action add_regress_command(CLI::App& app) {
         }
         Store store = Store::open(o->db, OpenMode::read_only);
         const History history = load_history(store, hf);
+        warn_unreadable_rows(store);
         const RegressAnalysis analysis = analyze_history(history, ro);
         if (analysis.findings.empty()) {
             throw UsageError(fmt::format(

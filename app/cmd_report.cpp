@@ -56,6 +56,7 @@ Action add_report_command(CLI::App& app) {
         if (o->run_id > 0 && runs.empty()) {
             throw InputError(fmt::format("no run {} in {}", o->run_id, o->db));
         }
+        warn_unreadable_rows(store);
         const ReportContext ctx{o->db, utc_now_iso8601()};
         write_output(o->output, render_run_report(runs, ctx, format));
         return kOk;

@@ -8,6 +8,8 @@ find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 pkg_check_modules(HWLOC REQUIRED IMPORTED_TARGET hwloc>=2.0)
 pkg_check_modules(PAPI REQUIRED IMPORTED_TARGET papi)
+# RE2 (libre2-dev): linear-time matching of user-supplied patterns (core/pattern.cpp).
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 # libpfm4 (libpfm4-dev): its event encoder resolves counter names for perf_event_open where PAPI
 # cannot serve an event (collect/pfm_encoder.cpp). No pkg-config file: found by header + library.
 find_path(ASSAY_PFM_INCLUDE_DIR perfmon/pfmlib_perf_event.h REQUIRED)

@@ -11,11 +11,12 @@
 #include <numeric>
 #include <optional>
 #include <random>
-#include <regex>
+#include <string_view>
 #include <utility>
 
 #include "core/clock.hpp"
 #include "core/error.hpp"
+#include "core/pattern.hpp"
 #include "core/stats.hpp"
 
 namespace assay {
@@ -68,11 +69,11 @@ double seconds_since(Clock::time_point t0) {
 }
 
 /// A compiled --benchmark_filter: "" and "all" select everything, a leading '-' negates
-/// (Google Benchmark's rules), otherwise an ECMAScript regex *searched* in the full name.
+/// (Google Benchmark's rules), otherwise a regex *searched* in the full name (RE2: linear time).
 struct Filter {
     bool all = true;
     bool negate = false;
-    std::regex re;
+    std::optional<Pattern> re;
 
     explicit Filter(const std::string& spec) {
         if (spec.empty() || spec == "all") {
@@ -84,16 +85,14 @@ struct Filter {
             negate = true;
             pattern.erase(0, 1);
         }
-        try {
-            re = std::regex(pattern, std::regex::ECMAScript);
-        } catch (const std::regex_error& e) {
-            throw UsageError(fmt::format("invalid --filter regex '{}': {}", spec, e.what()));
+        const std::string error = Pattern::compile_error(pattern);
+        if (!error.empty()) {
+            throw UsageError(fmt::format("invalid --filter regex '{}': {}", spec, error));
         }
+        re = Pattern::compile(pattern, "--filter");
     }
 
-    bool matches(const std::string& name) const {
-        return all || (std::regex_search(name, re) != negate);
-    }
+    bool matches(const std::string& name) const { return all || (re->search(name) != negate); }
 };
 
 bool stop_requested(const HarnessOptions& options) {
@@ -270,12 +269,14 @@ class StopRule {
 
 /// The GPU index of a "cuda:N" device, for NVML telemetry.
 std::optional<unsigned> gpu_index_of(const std::string& device) {
-    static const std::regex cuda(R"(^cuda:([0-9]+)$)");
-    std::smatch m;
-    if (std::regex_match(device, m, cuda)) {
-        return static_cast<unsigned>(std::stoul(m[1].str()));
+    const std::string_view prefix = "cuda:";
+    const std::string_view digits =
+        std::string_view(device).substr(std::min(prefix.size(), device.size()));
+    if (device.rfind(prefix, 0) != 0 || digits.empty() || digits.size() > 9 ||
+        digits.find_first_not_of("0123456789") != std::string_view::npos) {
+        return std::nullopt;
     }
-    return std::nullopt;
+    return static_cast<unsigned>(std::stoul(std::string(digits)));
 }
 
 /// Counters and telemetry around one benchmark's sampling phase. Any failure in them becomes a

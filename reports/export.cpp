@@ -1,12 +1,12 @@
 #include "reports/export.hpp"
 
 #include <cmath>
-#include <regex>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/pattern.hpp"
 #include "reports/escape.hpp"
 
 namespace assay {
@@ -33,8 +33,8 @@ std::string join(const std::vector<std::string>& items, const char* sep) {
     return out;
 }
 
-bool selected(const Result& r, const std::regex* filter) {
-    return filter == nullptr || std::regex_search(r.bench_case.id(), *filter);
+bool selected(const Result& r, const Pattern* filter) {
+    return filter == nullptr || filter->search(r.bench_case.id());
 }
 
 json run_json(const StoredRun& run) {
@@ -121,17 +121,15 @@ ExportFormat export_format_from_string(const std::string& s) {
 
 void validate_selection(const ExportSelection& selection) {
     if (!selection.filter.empty()) {
-        try {
-            (void)std::regex(selection.filter);
-        } catch (const std::regex_error& e) {
+        if (const std::string error = Pattern::compile_error(selection.filter); !error.empty()) {
             throw UsageError(
-                fmt::format("--filter '{}': invalid regex: {}", selection.filter, e.what()));
+                fmt::format("--filter '{}': invalid regex: {}", selection.filter, error));
         }
     }
     if (!selection.since.empty()) {
-        static const std::regex iso(
-            R"(^\d{4}-\d{2}-\d{2}([T ]\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?Z?)?$)");
-        if (!std::regex_match(selection.since, iso)) {
+        static const Pattern iso = Pattern::compile(
+            R"(\d{4}-\d{2}-\d{2}([T ]\d{2}(:\d{2}(:\d{2}(\.\d+)?)?)?Z?)?)", "ISO-8601 time");
+        if (!iso.full_match(selection.since)) {
             throw UsageError(
                 fmt::format("--since '{}': expected a UTC ISO-8601 time such as 2026-11-01 or "
                             "2026-11-01T00:00:00Z",
@@ -184,11 +182,11 @@ const std::vector<std::string>& export_csv_columns() {
 std::string render_export(const std::vector<RunWithResults>& runs, const ExportSelection& selection,
                           ExportFormat format, const std::string& generated_at) {
     validate_selection(selection);
-    std::optional<std::regex> filter;
+    std::optional<Pattern> filter;
     if (!selection.filter.empty()) {
-        filter.emplace(selection.filter);
+        filter = Pattern::compile(selection.filter, "--filter");
     }
-    const std::regex* f = filter ? &*filter : nullptr;
+    const Pattern* f = filter ? &*filter : nullptr;
     const auto in_time = [&selection](const StoredRun& run) {
         return selection.since.empty() || run.info.started_at >= selection.since;
     };

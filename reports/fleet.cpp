@@ -4,13 +4,13 @@
 #include <cmath>
 #include <limits>
 #include <map>
-#include <regex>
 #include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/pattern.hpp"
 #include "core/stats.hpp"
 #include "reports/escape.hpp"
 
@@ -269,14 +269,9 @@ std::string render_markdown(const FleetReport& r) {
 FleetReport analyze_fleet(const std::vector<RunWithResults>& newest_runs,
                           const std::string& host_class, const FleetOptions& options,
                           const QualifySpec* spec) {
-    std::optional<std::regex> filter;
+    std::optional<Pattern> filter;
     if (!options.filter_regex.empty()) {
-        try {
-            filter.emplace(options.filter_regex, std::regex::ECMAScript);
-        } catch (const std::regex_error& e) {
-            throw UsageError(fmt::format("--filter '{}' is not a valid regex: {}",
-                                         options.filter_regex, e.what()));
-        }
+        filter = Pattern::compile(options.filter_regex, "--filter");
     }
     FleetReport report;
     report.host_class = host_class;
@@ -304,7 +299,7 @@ FleetReport analyze_fleet(const std::vector<RunWithResults>& newest_runs,
             }
             const std::string kind = device_kind(r.device);
             const std::string key = r.bench_case.id() + "@" + kind + ":" + r.backend;
-            if (filter && !std::regex_search(key, *filter)) {
+            if (filter && !filter->search(key)) {
                 continue;
             }
             FleetSeries& s = series[key];

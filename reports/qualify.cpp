@@ -5,7 +5,6 @@
 #include <fstream>
 #include <limits>
 #include <map>
-#include <regex>
 #include <set>
 #include <sstream>
 
@@ -14,6 +13,7 @@
 #include <toml++/toml.h>
 
 #include "core/error.hpp"
+#include "core/pattern.hpp"
 #include "core/stats.hpp"
 #include "reports/escape.hpp"
 
@@ -149,12 +149,10 @@ QualifyCheck read_check(const std::string& source, const toml::table& table, int
             source, line,
             fmt::format("{}: benchmark is required (a regex, e.g. 'stream\\.triad')", r.label()));
     c.benchmark_regex = *bench;
-    try {
-        std::regex re(c.benchmark_regex, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
+    if (const std::string error = Pattern::compile_error(c.benchmark_regex); !error.empty()) {
         spec_error(source, r.line_of_key("benchmark"),
                    fmt::format("{}: benchmark regex '{}' is invalid: {}", r.label(),
-                               c.benchmark_regex, e.what()));
+                               c.benchmark_regex, error));
     }
 
     if (const toml::node* p = table.get("params")) {
@@ -331,12 +329,11 @@ QualifyOutcome evaluate_check(const QualifyCheck& c, const QualifySpec& spec,
     o.bound = o.measured;
     o.deviation_pct = o.measured;
 
-    const std::regex re(c.benchmark_regex, std::regex::ECMAScript);
+    const Pattern re = Pattern::compile(c.benchmark_regex, "benchmark regex");
     std::vector<const StoredResult*> matched;
     for (const auto& sr : run.results) {
         const Result& r = sr.result;
-        if (std::regex_match(r.bench_case.benchmark, re) &&
-            params_match(c.params, r.bench_case.params) &&
+        if (re.full_match(r.bench_case.benchmark) && params_match(c.params, r.bench_case.params) &&
             (!c.params_exact || c.params.size() == r.bench_case.params.size()) &&
             glob_match(c.device, r.device) && glob_match(c.backend, r.backend)) {
             matched.push_back(&sr);

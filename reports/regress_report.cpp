@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <regex>
 #include <set>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
+#include "core/pattern.hpp"
 #include "reports/escape.hpp"
 #include "reports/report_support.hpp"
 
@@ -331,19 +331,14 @@ std::vector<std::string> what_changed(const History& history, std::int64_t befor
 }
 
 RegressAnalysis analyze_history(const History& history, const RegressOptions& options) {
-    std::optional<std::regex> filter;
+    std::optional<Pattern> filter;
     if (!options.case_filter.empty()) {
-        try {
-            filter.emplace(options.case_filter, std::regex::ECMAScript);
-        } catch (const std::regex_error& e) {
-            throw UsageError(fmt::format("--filter '{}' is not a valid regex: {}",
-                                         options.case_filter, e.what()));
-        }
+        filter = Pattern::compile(options.case_filter, "--filter");
     }
     RegressAnalysis a;
     a.runs = history.runs.size();
     for (const auto& s : history.series) {
-        if (filter && !std::regex_search(s.key.case_id, *filter)) {
+        if (filter && !filter->search(s.key.case_id)) {
             continue;
         }
         a.findings.push_back(analyze_series(s, options));

@@ -14,6 +14,8 @@ PACKAGES=(
   libopenblas-dev libblis-dev libdnnl-dev libtomlplusplus-dev
   # The hardware-counter code links libpfm4's event encoder (perf_event attributes by name).
   libpfm4-dev
+  # RE2: user-supplied patterns (--filter, spec selectors) match in linear time.
+  libre2-dev
   # oneDNN's CMake config (dnnl-config.cmake) calls find_package(OpenCL REQUIRED), but
   # libdnnl-dev only Recommends the OpenCL loader: without it every configure fails.
   ocl-icd-opencl-dev

@@ -16,10 +16,10 @@ case "${1:-}" in
   *) echo "test-aarch64: unknown argument '$1' (usage: test-aarch64.sh [--install-only])" >&2; exit 2 ;;
 esac
 
-# libpfm4-dev is Multi-Arch: same, so the arm64 one installs beside the amd64 one.
+# libpfm4-dev and libre2-dev are Multi-Arch: same, so the arm64 ones install beside the amd64 ones.
 ARM_PACKAGES=(crossbuild-essential-arm64 qemu-user
   libhwloc-dev:arm64 libpapi-dev:arm64 libbenchmark-dev:arm64 libfmt-dev:arm64 libsqlite3-dev:arm64
-  libpfm4-dev:arm64 libopenblas0:arm64 libblis4:arm64)
+  libpfm4-dev:arm64 libre2-dev:arm64 libopenblas0:arm64 libblis4:arm64)
 # OpenBLAS and BLIS are loaded at run time (dlopen), so the arm64 runtime libraries are enough for
 # their verification tests under qemu. libdnnl-dev is not multi-arch co-installable with the
 # amd64 one (dnnl_config.h differs), so the cross-build has no oneDNN and its entries are skipped

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -49,12 +50,40 @@ const std::set<std::string> kKnownFields = {
     "complexity",
 };
 
+/// Limits on what one file may bring: a name is an identity (and shown in every report), the
+/// rest is provenance text.
+constexpr std::size_t kMaxNameBytes = 512;
+constexpr std::size_t kMaxTextBytes = 4096;
+
 [[noreturn]] void fail(const std::string& source, const std::string& problem) {
     throw InputError(fmt::format("'{}': {}", source, problem));
 }
 
+/// A name fit for a one-line message: control characters escaped, at most 80 bytes.
+std::string shown(const std::string& name) {
+    std::string out;
+    for (const char ch : name) {
+        const auto c = static_cast<unsigned char>(ch);
+        out += c < 0x20 || c == 0x7f ? fmt::format("\\x{:02x}", static_cast<unsigned>(c))
+                                     : std::string(1, ch);
+        if (out.size() >= 80) {
+            return out + "...";
+        }
+    }
+    return out;
+}
+
+/// "benchmark #3 'BM_x/1'": how errors name an entry of the "benchmarks" array.
+std::string entry_label(std::size_t index, const std::string& name) {
+    return fmt::format("benchmark #{} '{}'", index, shown(name));
+}
+
+const char* type_name(const json& v) {
+    return v.type_name();
+}
+
 double seconds_per_unit(const std::string& unit, const std::string& source,
-                        const std::string& bench) {
+                        const std::string& where) {
     if (unit == "ns")
         return 1e-9;
     if (unit == "us")
@@ -63,24 +92,105 @@ double seconds_per_unit(const std::string& unit, const std::string& source,
         return 1e-3;
     if (unit == "s")
         return 1.0;
-    fail(source, fmt::format("benchmark '{}': unknown time_unit '{}'", bench, unit));
+    fail(source, fmt::format("{}: unknown time_unit '{}'", where, shown(unit)));
 }
 
+/// A required finite, non-negative number (times, iterations).
 double number_field(const json& entry, const char* key, const std::string& source,
-                    const std::string& bench) {
+                    const std::string& where) {
     const auto it = entry.find(key);
     if (it == entry.end() || !it->is_number()) {
-        fail(source, fmt::format("benchmark '{}': '{}' is missing or not a number", bench, key));
+        fail(source, fmt::format("{}: '{}' is {}, expected a number", where, key,
+                                 it == entry.end() ? "missing" : type_name(*it)));
     }
-    return it->get<double>();
+    const double v = it->get<double>();
+    if (!std::isfinite(v) || v < 0) {
+        fail(source,
+             fmt::format("{}: '{}' is {}, expected a finite non-negative number", where, key, v));
+    }
+    return v;
 }
 
-std::string text_field(const json& obj, const char* key) {
+/// An optional boolean (false when absent or null).
+bool bool_field(const json& entry, const char* key, const std::string& source,
+                const std::string& where) {
+    const auto it = entry.find(key);
+    if (it == entry.end() || it->is_null()) {
+        return false;
+    }
+    if (!it->is_boolean()) {
+        fail(source,
+             fmt::format("{}: '{}' is {}, expected true or false", where, key, type_name(*it)));
+    }
+    return it->get<bool>();
+}
+
+/// An optional non-negative integer no larger than `max` (0 when absent or null); never a
+/// wrapped or truncated conversion.
+std::uint64_t uint_field(const json& obj, const char* key, std::uint64_t max,
+                         const std::string& source, const std::string& where) {
+    const auto it = obj.find(key);
+    if (it == obj.end() || it->is_null()) {
+        return 0;
+    }
+    if (it->is_number_unsigned() && it->get<std::uint64_t>() <= max) {
+        return it->get<std::uint64_t>();
+    }
+    if (it->is_number_float()) {
+        const double v = it->get<double>();
+        if (std::isfinite(v) && v >= 0 && v <= static_cast<double>(max) && std::floor(v) == v) {
+            return static_cast<std::uint64_t>(v);
+        }
+    }
+    fail(source, fmt::format("{}: '{}' is {}, expected an integer from 0 to {}", where, key,
+                             it->is_number() || it->is_string() ? it->dump().substr(0, 40)
+                                                                : std::string(type_name(*it)),
+                             max));
+}
+
+/// Free text of an object, at most kMaxTextBytes; "" when absent or null. Numbers and other
+/// scalars are kept as their JSON text (context fields such as num_cpus).
+std::string text_field(const json& obj, const char* key, const std::string& source,
+                       const std::string& where) {
     const auto it = obj.find(key);
     if (it == obj.end() || it->is_null()) {
         return {};
     }
-    return it->is_string() ? it->get<std::string>() : it->dump();
+    std::string text = it->is_string() ? it->get<std::string>() : it->dump();
+    if (text.size() > kMaxTextBytes) {
+        fail(source, fmt::format("{}: '{}' is {} bytes, longer than the limit of {}", where, key,
+                                 text.size(), kMaxTextBytes));
+    }
+    return text;
+}
+
+/// An optional string field (its value must be a string when present).
+std::string string_field(const json& obj, const char* key, const std::string& source,
+                         const std::string& where) {
+    const auto it = obj.find(key);
+    if (it != obj.end() && !it->is_null() && !it->is_string()) {
+        fail(source, fmt::format("{}: '{}' is {}, expected a string", where, key, type_name(*it)));
+    }
+    return text_field(obj, key, source, where);
+}
+
+/// Benchmark names are identities: bounded, and free of control characters.
+void check_name(const std::string& name, const char* key, const std::string& source,
+                const std::string& where) {
+    if (name.empty()) {
+        fail(source, fmt::format("{}: '{}' is empty", where, key));
+    }
+    if (name.size() > kMaxNameBytes) {
+        fail(source, fmt::format("{}: '{}' is {} bytes, longer than the limit of {}", where, key,
+                                 name.size(), kMaxNameBytes));
+    }
+    for (const char ch : name) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c == 0x7f) {
+            fail(source, fmt::format("{}: '{}' contains the control character {:#04x}", where, key,
+                                     static_cast<unsigned>(c)));
+        }
+    }
 }
 
 /// "2026-11-25T02:12:14+00:00" (local time with offset) -> "2026-11-25T02:12:14Z"; the text
@@ -139,7 +249,8 @@ Case case_of(const std::string& run_name, const std::string& exe) {
     for (std::size_t i = 1; i < parts.size(); ++i) {
         const std::string& p = parts[i];
         const auto colon = p.find(':');
-        if (colon == std::string::npos) {
+        // No key before the ':' ("BM_x/:5"): a positional argument, kept whole.
+        if (colon == std::string::npos || colon == 0) {
             if (p == "real_time" || p == "manual_time" || p == "process_time") {
                 c.params[p] = "yes";
             } else if (!p.empty()) {
@@ -164,19 +275,27 @@ double median_of(std::vector<double> v) {
     return summarize(v).median;
 }
 
-struct Group {
-    std::string run_name;
-    std::vector<const json*> iterations;
-    std::vector<const json*> aggregates;
+/// One entry of the "benchmarks" array, with its position for error messages.
+struct Entry {
+    const json* e;
+    std::string label;  ///< entry_label()
 };
 
-std::string group_name(const json& e, const std::string& name) {
-    std::string run_name = text_field(e, "run_name");
+struct Group {
+    std::string run_name;
+    std::vector<Entry> iterations;
+    std::vector<Entry> aggregates;
+};
+
+std::string group_name(const json& e, const std::string& name, const std::string& source,
+                       const std::string& where) {
+    std::string run_name = string_field(e, "run_name", source, where);
     if (!run_name.empty()) {
+        check_name(run_name, "run_name", source, where);
         return run_name;
     }
     // Versions before run_name: an aggregate is "<name>_<aggregate>".
-    const std::string agg = text_field(e, "aggregate_name");
+    const std::string agg = string_field(e, "aggregate_name", source, where);
     if (!agg.empty() && name.size() > agg.size() + 1 &&
         name.compare(name.size() - agg.size() - 1, std::string::npos, "_" + agg) == 0) {
         return name.substr(0, name.size() - agg.size() - 1);
@@ -206,14 +325,23 @@ Result result_of(const Group& g, const std::string& exe, const std::string& star
     std::vector<double> cpu_seconds;
     std::vector<double> iterations;
     std::map<std::string, std::vector<double>> counters;
-    for (const json* e : g.iterations) {
-        const std::string name = text_field(*e, "name");
-        const bool errored = e->value("error_occurred", false);
-        const bool skipped = e->contains("skipped") && (*e)["skipped"].is_number() &&
-                             (*e)["skipped"].get<int>() != 0;
+    for (const auto& [e, where] : g.iterations) {
+        const bool errored = bool_field(*e, "error_occurred", source, where);
+        bool skipped = false;
+        if (const auto it = e->find("skipped"); it != e->end() && !it->is_null()) {
+            // An enum (0 = not skipped) in current versions; a boolean is read too.
+            if (it->is_boolean()) {
+                skipped = it->get<bool>();
+            } else if (it->is_number() && std::isfinite(it->get<double>())) {
+                skipped = it->get<double>() != 0;
+            } else {
+                fail(source,
+                     fmt::format("{}: 'skipped' is {}, expected a number", where, type_name(*it)));
+            }
+        }
         if (errored || skipped) {
             r.status = errored ? ResultStatus::failed : ResultStatus::skipped;
-            r.message = text_field(*e, errored ? "error_message" : "skip_message");
+            r.message = text_field(*e, errored ? "error_message" : "skip_message", source, where);
             if (r.message.empty()) {
                 r.message = errored ? "the benchmark reported an error" : "skipped";
             }
@@ -222,13 +350,14 @@ Result result_of(const Group& g, const std::string& exe, const std::string& star
             r.stats = SampleStats{};
             return r;
         }
-        const double scale = seconds_per_unit(
-            text_field(*e, "time_unit").empty() ? "ns" : text_field(*e, "time_unit"), source, name);
-        r.samples.push_back(number_field(*e, "real_time", source, name) * scale);
-        cpu_seconds.push_back(number_field(*e, "cpu_time", source, name) * scale);
-        iterations.push_back(number_field(*e, "iterations", source, name));
+        const std::string unit = string_field(*e, "time_unit", source, where);
+        const double scale = seconds_per_unit(unit.empty() ? "ns" : unit, source, where);
+        r.samples.push_back(number_field(*e, "real_time", source, where) * scale);
+        cpu_seconds.push_back(number_field(*e, "cpu_time", source, where) * scale);
+        iterations.push_back(number_field(*e, "iterations", source, where));
         for (const auto& [key, value] : e->items()) {
             if (kKnownFields.count(key) == 0 && value.is_number()) {
+                check_name(key, "counter name", source, where);
                 counters[key].push_back(value.get<double>());
             }
         }
@@ -247,34 +376,35 @@ Result result_of(const Group& g, const std::string& exe, const std::string& star
     }
     // Aggregates only: kept as reported, the per-repetition samples are gone.
     r.message = "aggregates only (--benchmark_report_aggregates_only): no samples";
-    for (const json* e : g.aggregates) {
-        const std::string name = text_field(*e, "name");
-        const std::string agg = text_field(*e, "aggregate_name");
+    for (const auto& [e, where] : g.aggregates) {
+        const std::string agg = string_field(*e, "aggregate_name", source, where);
         if (agg.empty()) {
-            fail(source, fmt::format("benchmark '{}': aggregate without aggregate_name", name));
+            fail(source, fmt::format("{}: aggregate without aggregate_name", where));
         }
-        if (e->value("error_occurred", false)) {
+        check_name(agg, "aggregate_name", source, where);
+        if (bool_field(*e, "error_occurred", source, where)) {
             r.status = ResultStatus::failed;
-            r.message = text_field(*e, "error_message");
+            r.message = text_field(*e, "error_message", source, where);
             r.metrics.clear();
             return r;
         }
-        const bool percentage = text_field(*e, "aggregate_unit") == "percentage";
-        const double scale = percentage ? 1.0
-                                        : seconds_per_unit(text_field(*e, "time_unit").empty()
-                                                               ? "ns"
-                                                               : text_field(*e, "time_unit"),
-                                                           source, name);
+        const bool percentage = string_field(*e, "aggregate_unit", source, where) == "percentage";
+        const std::string unit = string_field(*e, "time_unit", source, where);
+        const double scale =
+            percentage ? 1.0 : seconds_per_unit(unit.empty() ? "ns" : unit, source, where);
         const Direction time_dir = (agg == "mean" || agg == "median" || agg == "min")
                                        ? Direction::lower_is_better
                                        : Direction::none;
-        const std::string unit = percentage ? "fraction" : "s";
+        const std::string value_unit = percentage ? "fraction" : "s";
         r.metrics.push_back({fmt::format("real_time_seconds.{}", agg),
-                             number_field(*e, "real_time", source, name) * scale, unit, time_dir});
+                             number_field(*e, "real_time", source, where) * scale, value_unit,
+                             time_dir});
         r.metrics.push_back({fmt::format("cpu_time_seconds.{}", agg),
-                             number_field(*e, "cpu_time", source, name) * scale, unit, time_dir});
+                             number_field(*e, "cpu_time", source, where) * scale, value_unit,
+                             time_dir});
         for (const auto& [key, value] : e->items()) {
             if (kKnownFields.count(key) == 0 && value.is_number()) {
+                check_name(key, "counter name", source, where);
                 r.metrics.push_back(counter_metric(key, "." + agg, value.get<double>()));
             }
         }
@@ -282,9 +412,13 @@ Result result_of(const Group& g, const std::string& exe, const std::string& star
     return r;
 }
 
-HostInfo host_of(const json& ctx, const std::string& started_at) {
+HostInfo host_of(const json& ctx, const std::string& started_at, const std::string& source) {
+    const std::string where = "context";
     HostInfo h;
-    const std::string hostname = text_field(ctx, "host_name");
+    const std::string hostname = string_field(ctx, "host_name", source, where);
+    if (hostname.size() > kMaxNameBytes) {
+        check_name(hostname, "host_name", source, where);
+    }
     h.identity.hostname = hostname.empty() ? "unknown" : hostname;
     // Google Benchmark reports no machine id: derive a stable one from the hostname.
     h.identity.machine_id =
@@ -292,33 +426,39 @@ HostInfo host_of(const json& ctx, const std::string& started_at) {
     h.cpu.isa_source = "unknown: imported from a Google Benchmark context";
     h.cpu.microarchitecture = "unknown";
     h.topology.source = "Google Benchmark context";
-    if (ctx.contains("mhz_per_cpu") && ctx["mhz_per_cpu"].is_number()) {
-        h.cpu.max_mhz = ctx["mhz_per_cpu"].get<double>();
+    const auto mhz = ctx.find("mhz_per_cpu");
+    if (mhz != ctx.end() && mhz->is_number()) {
+        h.cpu.max_mhz = number_field(ctx, "mhz_per_cpu", source, where);
         h.cpu.frequency_source = "Google Benchmark context mhz_per_cpu";
     } else {
         h.cpu.frequency_source = "unknown: not in the Google Benchmark context";
     }
-    unsigned cpus = 0;
-    if (ctx.contains("num_cpus") && ctx["num_cpus"].is_number_unsigned()) {
-        cpus = ctx["num_cpus"].get<unsigned>();
-    }
+    constexpr std::uint64_t kMaxCpus = 1u << 20;
+    const auto cpus = static_cast<unsigned>(uint_field(ctx, "num_cpus", kMaxCpus, source, where));
     h.topology.pus = cpus;
     std::vector<std::string> keys = {"source=google-benchmark-context",
                                      "hostname=" + h.identity.hostname,
                                      fmt::format("num_cpus={}", cpus)};
     if (ctx.contains("caches") && ctx["caches"].is_array()) {
+        std::size_t i = 0;
         for (const auto& c : ctx["caches"]) {
+            const std::string at = fmt::format("context.caches[{}]", i++);
             if (!c.is_object()) {
                 continue;
             }
             CacheLevel level;
-            level.level = c.value("level", 0);
-            std::string type = text_field(c, "type");
+            level.level = static_cast<int>(uint_field(c, "level", 16, source, at));
+            std::string type = string_field(c, "type", source, at);
+            if (type.size() > 64) {
+                fail(source, fmt::format("{}: 'type' is {} bytes, longer than the limit of 64", at,
+                                         type.size()));
+            }
             std::transform(type.begin(), type.end(), type.begin(),
                            [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
             level.type = type;
-            level.size_bytes = c.value("size", std::uint64_t{0});
-            level.pus_per_instance = c.value("num_sharing", 0u);
+            level.size_bytes = uint_field(c, "size", std::uint64_t{1} << 50, source, at);
+            level.pus_per_instance =
+                static_cast<unsigned>(uint_field(c, "num_sharing", kMaxCpus, source, at));
             if (level.pus_per_instance > 0 && cpus > 0) {
                 level.instances = cpus / level.pus_per_instance;
             }
@@ -342,12 +482,14 @@ HostInfo host_of(const json& ctx, const std::string& started_at) {
     return h;
 }
 
-}  // namespace
-
-GbenchImport parse_gbench_json(const std::string& text, const std::string& source_name) {
+GbenchImport parse_document(const std::string& raw, const std::string& source_name) {
+    // A UTF-8 byte order mark (editors on Windows write one) is not JSON but harmless.
+    constexpr std::string_view kBom = "\xEF\xBB\xBF";
+    const std::string_view body =
+        std::string_view(raw).substr(raw.rfind(kBom, 0) == 0 ? kBom.size() : 0);
     json doc;
     try {
-        doc = json::parse(text);
+        doc = json::parse(body);
     } catch (const json::exception& e) {
         fail(source_name, fmt::format("malformed Google Benchmark JSON: {}", e.what()));
     }
@@ -357,15 +499,15 @@ GbenchImport parse_gbench_json(const std::string& text, const std::string& sourc
     const json ctx =
         doc.contains("context") && doc["context"].is_object() ? doc["context"] : json::object();
     GbenchImport out;
-    const std::string date = text_field(ctx, "date");
+    const std::string date = string_field(ctx, "date", source_name, "context");
     out.run.started_at = date.empty() ? std::string() : to_utc_iso8601(date);
-    const std::string executable = text_field(ctx, "executable");
+    const std::string executable = string_field(ctx, "executable", source_name, "context");
     const std::string exe = std::filesystem::path(executable).filename().string();
-    out.host = host_of(ctx, out.run.started_at);
-    out.run.uuid = uuid_from_hash(sha256_hex(text));
-    const std::string version = text_field(ctx, "library_version");
+    out.host = host_of(ctx, out.run.started_at, source_name);
+    out.run.uuid = uuid_from_hash(sha256_hex(raw));
+    const std::string version = string_field(ctx, "library_version", source_name, "context");
     out.run.tool_version = version.empty() ? "google-benchmark" : "google-benchmark " + version;
-    out.run.build_type = text_field(ctx, "library_build_type");
+    out.run.build_type = string_field(ctx, "library_build_type", source_name, "context");
     out.run.command_line = executable;
     out.run.suite = "gbench";
     out.run.tags = {"gbench"};
@@ -373,7 +515,7 @@ GbenchImport parse_gbench_json(const std::string& text, const std::string& sourc
     for (const char* key :
          {"date", "executable", "num_cpus", "mhz_per_cpu", "cpu_scaling_enabled", "load_avg",
           "library_build_type", "library_version", "json_schema_version"}) {
-        const std::string value = text_field(ctx, key);
+        const std::string value = text_field(ctx, key, source_name, "context");
         if (!value.empty()) {
             out.run.environment[std::string("gbench.") + key] = value;
         }
@@ -381,24 +523,28 @@ GbenchImport parse_gbench_json(const std::string& text, const std::string& sourc
 
     std::vector<Group> groups;
     std::map<std::string, std::size_t> index;
+    std::size_t i = 0;
     for (const json& e : doc["benchmarks"]) {
+        const std::size_t at = i++;
         if (!e.is_object() || !e.contains("name") || !e["name"].is_string()) {
-            fail(source_name, "a benchmark entry has no \"name\"");
+            fail(source_name, fmt::format("benchmark #{} has no \"name\" string", at));
         }
         const std::string name = e["name"].get<std::string>();
-        const std::string key = group_name(e, name);
+        const std::string where = entry_label(at, name);
+        check_name(name, "name", source_name, where);
+        const std::string key = group_name(e, name, source_name, where);
         auto [it, added] = index.emplace(key, groups.size());
         if (added) {
             groups.push_back(Group{key, {}, {}});
         }
         Group& g = groups[it->second];
-        const std::string run_type = text_field(e, "run_type");
+        const std::string run_type = string_field(e, "run_type", source_name, where);
         if (run_type == "aggregate") {
-            g.aggregates.push_back(&e);
+            g.aggregates.push_back({&e, where});
         } else if (run_type.empty() || run_type == "iteration") {
-            g.iterations.push_back(&e);
+            g.iterations.push_back({&e, where});
         } else {
-            fail(source_name, fmt::format("benchmark '{}': unknown run_type '{}'", name, run_type));
+            fail(source_name, fmt::format("{}: unknown run_type '{}'", where, shown(run_type)));
         }
     }
     std::set<std::string> ids;
@@ -408,11 +554,24 @@ GbenchImport parse_gbench_json(const std::string& text, const std::string& sourc
             // Names differing only in how they were measured (repeats:3 vs repeats:5): the
             // full run name keeps them apart.
             r.bench_case.params["variant"] = g.run_name;
-            ids.insert(r.bench_case.id());
+            if (!ids.insert(r.bench_case.id()).second) {
+                fail(source_name, fmt::format("benchmark '{}' appears twice", shown(g.run_name)));
+            }
         }
         out.results.push_back(std::move(r));
     }
     return out;
+}
+
+}  // namespace
+
+GbenchImport parse_gbench_json(const std::string& text, const std::string& source_name) {
+    try {
+        return parse_document(text, source_name);
+    } catch (const json::exception& e) {
+        // Every field is checked before it is read; this is the net under that.
+        fail(source_name, fmt::format("unexpected Google Benchmark JSON: {}", e.what()));
+    }
 }
 
 void write_gbench_run(Store& store, const GbenchImport& imported) {

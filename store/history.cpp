@@ -88,8 +88,14 @@ History load_history(Store& store, const HistoryFilter& filter) {
     {
         sqlite::Statement st(db, "SELECT id, benchmark, params FROM \"case\"", "reading cases");
         while (st.step()) {
-            Case c{st.get_text(1), Case::parse_params(st.get_text(2))};
-            case_ids.emplace(st.get_int64(0), c.id());
+            try {
+                Case c{st.get_text(1), Case::parse_params(st.get_text(2))};
+                case_ids.emplace(st.get_int64(0), c.id());
+            } catch (const Error& e) {
+                // Its results are left out of every series (no case id below).
+                store.note_unreadable(
+                    fmt::format("case {}: {} (its results skipped)", st.get_int64(0), e.what()));
+            }
         }
     }
 

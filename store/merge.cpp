@@ -3,7 +3,10 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -11,7 +14,9 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
+#include "core/case.hpp"
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/sha256.hpp"
@@ -52,6 +57,9 @@ bool is_sqlite_file(std::string_view bytes) {
 std::string kind_of(const fs::path& path, std::string_view bytes) {
     if (is_sqlite_file(bytes)) {
         return "assay";
+    }
+    if (bytes.substr(0, 3) == "\xEF\xBB\xBF") {
+        bytes.remove_prefix(3);  // a UTF-8 byte order mark
     }
     const auto first = bytes.find_first_not_of(" \t\r\n");
     if (first != std::string_view::npos && bytes[first] == '{') {
@@ -96,8 +104,38 @@ std::int64_t query_int(sqlite::Database& db, const std::string& sql, std::string
     return st.step() ? st.get_int64(0) : 0;
 }
 
-/// Opens `source` read-only and checks it is an Assay store this build can read; returns its
-/// schema version. Throws InputError / SchemaTooNewError otherwise.
+/// A source file is foreign input: nothing its schema names may run on this connection
+/// (trusted_schema off: no function with side effects in a view, index or default), and the
+/// connection refuses writes that could corrupt a database (defensive mode).
+void harden(sqlite::Database& src) {
+    sqlite3_db_config(src.handle(), SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, nullptr);
+    sqlite3_db_config(src.handle(), SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+}
+
+/// An Assay store holds Assay's tables (and their indexes), nothing else: a view or trigger
+/// would run its SQL while the source is copied, an unknown table would be carried along.
+void check_source_schema(sqlite::Database& src, const fs::path& source) {
+    static const std::set<std::string> kTables = {
+        "host", "hw_config", "run", "run_tag", "case", "result", "metric", "ceiling", "ingest"};
+    sqlite::Statement st(src,
+                         "SELECT type, name FROM sqlite_master WHERE type != 'index' ORDER BY "
+                         "type, name",
+                         fmt::format("reading the schema of '{}'", source.string()));
+    while (st.step()) {
+        const std::string type = st.get_text(0);
+        const std::string name = st.get_text(1);
+        if (type == "table" && (kTables.count(name) != 0 || name.rfind("sqlite_", 0) == 0)) {
+            continue;
+        }
+        throw InputError(fmt::format(
+            "'{}' is not a plain Assay store: it holds the {} '{}', which Assay never creates",
+            source.string(), type == "table" ? "unknown table" : type, name.substr(0, 80)));
+    }
+}
+
+/// Opens `source` read-only and checks it is an Assay store this build can read (Assay's
+/// tables only, passing SQLite's quick_check); returns its schema version. Throws InputError /
+/// SchemaTooNewError otherwise.
 std::int64_t check_source(sqlite::Database& src, const fs::path& source) {
     std::int64_t app_id = 0;
     std::int64_t version = 0;
@@ -132,6 +170,22 @@ std::int64_t check_source(sqlite::Database& src, const fs::path& source) {
             "'{}' has schema version {}, newer than this assay supports ({}): upgrade assay "
             "to ingest it",
             source.string(), version, Store::kSchemaVersion));
+    }
+    check_source_schema(src, source);
+    sqlite::Statement check(src, "PRAGMA quick_check(1)",
+                            fmt::format("checking '{}'", source.string()));
+    std::string verdict = check.step() ? check.get_text(0) : std::string("no answer");
+    if (verdict != "ok") {
+        // "*** in database main ***\nOn tree page 4 cell 0: ...": one line, without the banner.
+        if (const auto nl = verdict.find('\n');
+            verdict.rfind("***", 0) == 0 && nl != verdict.npos) {
+            verdict.erase(0, nl + 1);
+        }
+        std::replace_if(
+            verdict.begin(), verdict.end(),
+            [](char c) { return static_cast<unsigned char>(c) < 0x20; }, ' ');
+        throw InputError(fmt::format("'{}' is a damaged SQLite database (quick_check: {})",
+                                     source.string(), verdict.substr(0, 200)));
     }
     return version;
 }
@@ -216,6 +270,155 @@ std::string copy_statement(sqlite::Database& db, const std::string& table,
                        from_where, conflict);
 }
 
+/// "UPDATE main.run AS d SET col = s.col, ... FROM src.run s JOIN m_run m ...": the refreshed
+/// runs take every column of their finished source row except their identity (id, uuid,
+/// hw_config_id), with this ingest's provenance.
+std::string refresh_statement(sqlite::Database& db, std::int64_t ingest_id,
+                              const std::string& source_run_id) {
+    const auto src_cols = columns_of(db, "src", "run");
+    const std::set<std::string> in_src(src_cols.begin(), src_cols.end());
+    std::string sets;
+    for (const auto& col : columns_of(db, "main", "run")) {
+        std::string expr;
+        if (col == "id" || col == "uuid" || col == "hw_config_id") {
+            continue;
+        } else if (col == "ingest_id") {
+            expr = std::to_string(ingest_id);
+        } else if (col == "source_run_id") {
+            expr = source_run_id;
+        } else if (in_src.count(col) != 0) {
+            expr = "s." + quoted(col);
+        } else {
+            continue;
+        }
+        sets += (sets.empty() ? "" : ", ") + quoted(col) + " = " + expr;
+    }
+    return fmt::format(
+        "UPDATE main.run AS d SET {} FROM src.run AS s JOIN m_run AS m ON m.src_id = s.id "
+        "WHERE m.refresh = 1 AND d.id = m.dst_id",
+        sets);
+}
+
+/// Limits on what a source may bring (the same as a Google Benchmark import's).
+constexpr std::size_t kMaxNameBytes = 512;
+constexpr std::size_t kMaxParamsBytes = 4096;
+
+/// A stored name fit for a one-line message.
+std::string shown(const std::string& text) {
+    std::string out;
+    for (const char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        out += c < 0x20 || c == 0x7f ? std::string("?") : std::string(1, ch);
+        if (out.size() >= 80) {
+            return out + "...";
+        }
+    }
+    return out;
+}
+
+/// Checks every row the merge is about to copy (the runs of m_run, their results and cases)
+/// and rewrites the cases' params in today's canonical encoding (params written before it,
+/// e.g. "arg0=1,2", are decoded the legacy way). Throws InputError naming the source and the
+/// row: nothing is written then. The source is a private copy, so rewriting it is safe.
+void validate_and_canonicalise(sqlite::Database& db, const fs::path& source,
+                               const std::string& what) {
+    const auto refuse = [&source](const std::string& row, const std::string& problem) {
+        throw InputError(fmt::format("'{}': {}: {}", source.string(), row, problem));
+    };
+    {
+        sqlite::Statement st(db,
+                             "SELECT s.uuid, s.environment_json FROM src.run s JOIN m_run m ON "
+                             "m.src_id = s.id ORDER BY s.id",
+                             what + " (checking runs)");
+        while (st.step()) {
+            const std::string uuid = st.get_text(0);
+            const std::string row = fmt::format("run '{}'", shown(uuid));
+            if (uuid.empty() || uuid.size() > 128) {
+                refuse(row, "the run's uuid is empty or longer than 128 bytes");
+            }
+            try {
+                const auto env = nlohmann::json::parse(st.get_text(1));
+                (void)env.get<std::map<std::string, std::string>>();
+            } catch (const nlohmann::json::exception& e) {
+                refuse(row, fmt::format("malformed environment_json ({})", e.what()));
+            }
+        }
+    }
+    {
+        sqlite::Statement st(
+            db,
+            "SELECT r.id, ru.uuid, c.benchmark, c.params, r.sample_count, r.samples, "
+            "coalesce(r.wall_seconds, 0) FROM src.result r JOIN m_run m ON m.src_id = r.run_id "
+            "JOIN src.run ru ON ru.id = r.run_id JOIN src.\"case\" c ON c.id = r.case_id "
+            "ORDER BY r.id",
+            what + " (checking results)");
+        while (st.step()) {
+            const std::string benchmark = st.get_text(2);
+            const std::string row = fmt::format("run '{}': result {} ('{}')", shown(st.get_text(1)),
+                                                st.get_int64(0), shown(benchmark));
+            if (benchmark.empty() || benchmark.size() > kMaxNameBytes) {
+                refuse(row, fmt::format("the benchmark name is empty or longer than {} bytes",
+                                        kMaxNameBytes));
+            }
+            for (const char ch : benchmark) {
+                if (static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) {
+                    refuse(row, "the benchmark name contains a control character");
+                }
+            }
+            const std::string params = st.get_text(3);
+            if (params.size() > kMaxParamsBytes) {
+                refuse(row, fmt::format("the case params are {} bytes, longer than {}",
+                                        params.size(), kMaxParamsBytes));
+            }
+            try {
+                (void)Case::parse_params(params);
+            } catch (const Error& e) {
+                refuse(row, e.what());
+            }
+            const std::int64_t count = st.get_int64(4);
+            std::vector<double> samples;
+            try {
+                samples = decode_sample_blob(st.get_blob(5));
+            } catch (const Error& e) {
+                refuse(row, e.what());
+            }
+            if (count < 0 || samples.size() != static_cast<std::uint64_t>(count)) {
+                refuse(row, fmt::format("sample_count {} but the samples blob holds {}", count,
+                                        samples.size()));
+            }
+            for (const double v : samples) {
+                if (!std::isfinite(v)) {
+                    refuse(row, fmt::format("a sample is {}, expected a finite number", v));
+                }
+            }
+            if (!std::isfinite(st.get_double(6))) {
+                refuse(row, "wall_seconds is not finite");
+            }
+        }
+    }
+    // Canonical params: what parse_params() reads, written in today's encoding.
+    std::vector<std::pair<std::int64_t, std::string>> rewrites;
+    {
+        sqlite::Statement st(db,
+                             "SELECT id, params FROM src.\"case\" WHERE id IN (SELECT r.case_id "
+                             "FROM src.result r JOIN m_run m ON m.src_id = r.run_id)",
+                             what + " (reading cases)");
+        while (st.step()) {
+            const std::string params = st.get_text(1);
+            const std::string canonical = Case{"", Case::parse_params(params)}.canonical_params();
+            if (canonical != params) {
+                rewrites.emplace_back(st.get_int64(0), canonical);
+            }
+        }
+    }
+    sqlite::Statement update(db, "UPDATE src.\"case\" SET params = ?2 WHERE id = ?1",
+                             what + " (canonical case params)");
+    for (const auto& [id, params] : rewrites) {
+        update.bind(1, id).bind(2, params).run();
+        update.reset();
+    }
+}
+
 /// Merges the (current-schema) store attached as `src` into main, inside one transaction.
 IngestSummary merge_attached(Store& target, const Provenance& prov, const fs::path& source) {
     auto& db = target.database();
@@ -229,16 +432,29 @@ IngestSummary merge_attached(Store& target, const Provenance& prov, const fs::pa
         "DROP TABLE IF EXISTS temp.m_run; DROP TABLE IF EXISTS temp.m_host; "
         "DROP TABLE IF EXISTS temp.m_config; DROP TABLE IF EXISTS temp.m_case; "
         "DROP TABLE IF EXISTS temp.m_result;"
-        "CREATE TEMP TABLE m_run (src_id INTEGER PRIMARY KEY, dst_id INTEGER);"
-        "INSERT INTO m_run (src_id) SELECT id FROM src.run WHERE uuid NOT IN "
-        "(SELECT uuid FROM main.run);",
+        // Only final runs are copied: a run still going would be kept partial for good. A
+        // run the target holds as 'running' (copied by an older version) is refreshed in
+        // place (refresh = 1, same row id) when the source brings it finished.
+        "CREATE TEMP TABLE m_run (src_id INTEGER PRIMARY KEY, dst_id INTEGER, "
+        "refresh INTEGER NOT NULL DEFAULT 0);"
+        "INSERT INTO m_run (src_id) SELECT id FROM src.run WHERE status != 'running' AND uuid "
+        "NOT IN (SELECT uuid FROM main.run);"
+        "INSERT INTO m_run (src_id, dst_id, refresh) SELECT s.id, d.id, 1 FROM src.run s JOIN "
+        "main.run d ON d.uuid = s.uuid WHERE s.status != 'running' AND d.status = 'running';",
         what + " (new runs)");
     const std::int64_t total = query_int(db, "SELECT count(*) FROM src.run", what);
-    summary.runs_added = query_int(db, "SELECT count(*) FROM m_run", what);
-    summary.runs_present = total - summary.runs_added;
-    if (summary.runs_added == 0) {
+    summary.runs_added = query_int(db, "SELECT count(*) FROM m_run WHERE refresh = 0", what);
+    summary.runs_updated = query_int(db, "SELECT count(*) FROM m_run WHERE refresh = 1", what);
+    summary.runs_running = query_int(db,
+                                     "SELECT count(*) FROM src.run WHERE status = 'running' AND "
+                                     "uuid NOT IN (SELECT uuid FROM main.run WHERE status != "
+                                     "'running')",
+                                     what);
+    summary.runs_present = total - summary.runs_added - summary.runs_updated - summary.runs_running;
+    if (summary.runs_added == 0 && summary.runs_updated == 0) {
         return summary;  // nothing new: the transaction rolls back, the target is unchanged
     }
+    validate_and_canonicalise(db, source, what);
 
     sqlite::Statement ingest(db,
                              "INSERT INTO main.ingest (source_path, source_kind, source_sha256, "
@@ -249,7 +465,7 @@ IngestSummary merge_attached(Store& target, const Provenance& prov, const fs::pa
         .bind(2, prov.kind)
         .bind(3, prov.sha256)
         .bind(4, utc_now_iso8601())
-        .bind(5, summary.runs_added)
+        .bind(5, summary.runs_added + summary.runs_updated)
         .bind(6, summary.runs_present)
         .run();
     summary.ingest_id = db.last_insert_rowid();
@@ -275,27 +491,42 @@ IngestSummary merge_attached(Store& target, const Provenance& prov, const fs::pa
                 "ON d.host_id = mh.dst_id AND d.fingerprint = s.fingerprint;",
             what + " (hw_configs)");
 
-    // Runs, with their provenance, then their tags.
+    // Runs, with their provenance, then their tags. A refreshed run keeps its row and host
+    // configuration; what it held while running is replaced by the finished version.
     const std::string source_run_id = prov.keep_source_run_id ? "s.id" : "NULL";
+    if (summary.runs_updated > 0) {
+        db.exec(refresh_statement(db, summary.ingest_id, source_run_id) +
+                    ";"
+                    "DELETE FROM main.ceiling WHERE run_id IN (SELECT dst_id FROM m_run WHERE "
+                    "refresh = 1);"
+                    // Metrics explicitly too: the cascade needs foreign keys on.
+                    "DELETE FROM main.metric WHERE result_id IN (SELECT id FROM main.result "
+                    "WHERE run_id IN (SELECT dst_id FROM m_run WHERE refresh = 1));"
+                    "DELETE FROM main.result WHERE run_id IN (SELECT dst_id FROM m_run WHERE "
+                    "refresh = 1);"
+                    "DELETE FROM main.run_tag WHERE run_id IN (SELECT dst_id FROM m_run WHERE "
+                    "refresh = 1);",
+                what + " (finished runs)");
+    }
     db.exec(copy_statement(db, "run",
                            {{"hw_config_id", "mc.dst_id"},
                             {"ingest_id", std::to_string(summary.ingest_id)},
                             {"source_run_id", source_run_id}},
-                           "FROM src.run s JOIN m_run m ON m.src_id = s.id JOIN m_config mc ON "
-                           "mc.src_id = s.hw_config_id ORDER BY s.id") +
+                           "FROM src.run s JOIN m_run m ON m.src_id = s.id AND m.refresh = 0 "
+                           "JOIN m_config mc ON mc.src_id = s.hw_config_id ORDER BY s.id") +
                 ";"
                 "UPDATE m_run SET dst_id = (SELECT d.id FROM main.run d JOIN src.run s ON "
-                "s.uuid = d.uuid WHERE s.id = m_run.src_id);"
+                "s.uuid = d.uuid WHERE s.id = m_run.src_id) WHERE refresh = 0;"
                 "INSERT OR IGNORE INTO main.run_tag (run_id, tag) SELECT m.dst_id, t.tag FROM "
                 "src.run_tag t JOIN m_run m ON m.src_id = t.run_id;",
             what + " (runs)");
     const std::int64_t runs_copied =
         query_int(db, "SELECT count(*) FROM m_run WHERE dst_id IS NOT NULL", what);
-    if (runs_copied != summary.runs_added) {
+    if (runs_copied != summary.runs_added + summary.runs_updated) {
         throw StoreError(
-            fmt::format("{}: {} of {} new runs could not be copied (a run without "
-                        "its hw_config?)",
-                        what, summary.runs_added - runs_copied, summary.runs_added));
+            fmt::format("{}: {} of {} new runs could not be copied (a run without its hw_config?)",
+                        what, summary.runs_added + summary.runs_updated - runs_copied,
+                        summary.runs_added + summary.runs_updated));
     }
 
     // Cases are shared by every run: matched by (benchmark, params).
@@ -372,6 +603,7 @@ class SourceSnapshot {
   private:
     void copy(const fs::path& source, std::uintmax_t size_bytes) {
         sqlite::Database src(source, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX);
+        harden(src);
         sqlite3_busy_timeout(src.handle(), kBusyTimeoutMs);
         const std::int64_t version = check_source(src, source);
         if (version == Store::kSchemaVersion && size_bytes <= kInMemoryCopyBytes) {

@@ -1,9 +1,12 @@
 #pragma once
 /// Ingest: merging other Assay stores and Google Benchmark JSON files into a store, keeping
 /// provenance (schema table `ingest`, run.ingest_id, run.source_run_id). Runs are identified by
-/// their uuid, so ingesting the same file twice adds nothing. Every source is merged in one
-/// write transaction: a bad file stores nothing, and concurrent writers wait (busy timeout and
-/// retried BEGIN IMMEDIATE) instead of losing rows.
+/// their uuid, so ingesting the same file twice adds nothing. Only final runs (complete or
+/// incomplete) are copied; a run still running is left for a later ingest, which also finishes
+/// a run an older version copied while it was running. Everything copied is validated first
+/// (names, params, sample blobs, environment JSON): a bad row refuses the whole file. Every source
+/// is merged in one write transaction: a bad file stores nothing, and concurrent writers wait (busy
+/// timeout and retried BEGIN IMMEDIATE) instead of losing rows.
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -17,7 +20,9 @@ struct IngestSummary {
     std::filesystem::path source;
     std::string kind;                ///< "assay" or "gbench"
     std::int64_t runs_added = 0;     ///< runs new to the target
-    std::int64_t runs_present = 0;   ///< runs whose uuid the target already held
+    std::int64_t runs_present = 0;   ///< runs whose uuid the target already held (final)
+    std::int64_t runs_updated = 0;   ///< runs the target held as 'running', now finished
+    std::int64_t runs_running = 0;   ///< source runs still running: not copied (ingest later)
     std::int64_t results_added = 0;  ///< results of the added runs
     std::int64_t ingest_id = 0;      ///< row of the `ingest` table; 0 when nothing was added
 };

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <set>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -176,37 +177,17 @@ std::vector<unsigned char> encode_samples(const std::vector<double>& samples) {
     return out;
 }
 
-std::vector<double> decode_samples(const std::vector<unsigned char>& bytes, const fs::path& path,
-                                   std::int64_t result_id) {
-    if (bytes.size() % 8 != 0) {
-        throw StoreError(
-            fmt::format("{}: result {}: samples blob has {} bytes, not a multiple of 8",
-                        path.string(), result_id, bytes.size()));
-    }
-    std::vector<double> out(bytes.size() / 8);
-    for (std::size_t i = 0; i < out.size(); ++i) {
-        std::uint64_t bits = 0;
-        for (std::size_t b = 0; b < 8; ++b) {
-            bits |= static_cast<std::uint64_t>(bytes[i * 8 + b]) << (8 * b);
-        }
-        out[i] = std::bit_cast<double>(bits);
-    }
-    return out;
-}
-
 std::string environment_to_json(const std::map<std::string, std::string>& env) {
     const nlohmann::json j = env;
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::map<std::string, std::string> environment_from_json(const std::string& text,
-                                                         const fs::path& path,
                                                          std::int64_t run_id) {
     try {
         return nlohmann::json::parse(text).get<std::map<std::string, std::string>>();
     } catch (const nlohmann::json::exception& e) {
-        throw StoreError(fmt::format("{}: run {}: malformed environment_json: {}", path.string(),
-                                     run_id, e.what()));
+        throw StoreError(fmt::format("run {}: malformed environment_json: {}", run_id, e.what()));
     }
 }
 
@@ -244,11 +225,29 @@ void bind_stat(sqlite::Statement& st, int index, double value, std::size_t count
 
 }  // namespace
 
+std::vector<double> decode_sample_blob(const std::vector<unsigned char>& bytes) {
+    if (bytes.size() % 8 != 0) {
+        throw StoreError(
+            fmt::format("samples blob has {} bytes, not a multiple of 8", bytes.size()));
+    }
+    std::vector<double> out(bytes.size() / 8);
+    for (std::size_t i = 0; i < out.size(); ++i) {
+        std::uint64_t bits = 0;
+        for (std::size_t b = 0; b < 8; ++b) {
+            bits |= static_cast<std::uint64_t>(bytes[i * 8 + b]) << (8 * b);
+        }
+        out[i] = std::bit_cast<double>(bits);
+    }
+    return out;
+}
+
 struct Store::Impl {
     Impl(sqlite::Database database, int version)
         : db(std::move(database)), schema_version(version) {}
     sqlite::Database db;
     int schema_version = 0;
+    mutable std::vector<std::string> unreadable;
+    mutable std::set<std::string> unreadable_seen;
 };
 
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -663,7 +662,12 @@ void Store::merge_run_environment(std::int64_t run_id,
     if (!select.step()) {
         throw StoreError(fmt::format("{}: {}: no such run", db.path().string(), what));
     }
-    auto env = environment_from_json(select.get_text(0), db.path(), run_id);
+    std::map<std::string, std::string> env;
+    try {
+        env = environment_from_json(select.get_text(0), run_id);
+    } catch (const StoreError& e) {
+        throw StoreError(fmt::format("{}: {}", db.path().string(), e.what()));
+    }
     for (const auto& [key, value] : entries) {
         env[key] = value;
     }
@@ -736,7 +740,12 @@ std::vector<StoredRun> Store::list_runs(const RunFilter& filter) const {
         r.info.uuid = st.get_text(1);
         r.info.started_at = st.get_text(2);
         r.finished_at = st.get_text(3);
-        r.status = run_status_from_string(st.get_text(4));
+        try {
+            r.status = run_status_from_string(st.get_text(4));
+        } catch (const Error& e) {
+            note_unreadable(fmt::format("run {}: {} (skipped)", r.id, e.what()));
+            continue;
+        }
         r.status_note = st.get_text(5);
         r.info.tool_version = st.get_text(6);
         r.info.git_sha = st.get_text(7);
@@ -746,7 +755,11 @@ std::vector<StoredRun> Store::list_runs(const RunFilter& filter) const {
         r.info.command_line = st.get_text(11);
         r.info.suite = st.get_text(12);
         r.info.pid = st.get_int64(13);
-        r.info.environment = environment_from_json(st.get_text(14), db.path(), r.id);
+        try {
+            r.info.environment = environment_from_json(st.get_text(14), r.id);
+        } catch (const Error& e) {
+            note_unreadable(fmt::format("{} (read without its environment)", e.what()));
+        }
         r.host_id = st.get_int64(15);
         r.hostname = st.get_text(16);
         r.hw_config_id = st.get_int64(17);
@@ -782,20 +795,27 @@ std::vector<StoredResult> Store::results_for_run(std::int64_t run_id) const {
         sr.id = st.get_int64(0);
         sr.run_id = run_id;
         Result& r = sr.result;
-        r.bench_case.benchmark = st.get_text(1);
-        r.bench_case.params = Case::parse_params(st.get_text(2));
+        try {
+            r.bench_case.benchmark = st.get_text(1);
+            r.bench_case.params = Case::parse_params(st.get_text(2));
+            r.status = result_status_from_string(st.get_text(5));
+            const std::int64_t count = st.get_int64(8);
+            r.samples = decode_sample_blob(st.get_blob(9));
+            if (count < 0 || r.samples.size() != static_cast<std::uint64_t>(count)) {
+                throw StoreError(fmt::format("sample_count {} but the blob holds {} samples", count,
+                                             r.samples.size()));
+            }
+            r.stats.count = r.samples.size();
+        } catch (const Error& e) {
+            note_unreadable(
+                fmt::format("result {} of run {}: {} (skipped)", sr.id, run_id, e.what()));
+            continue;
+        }
+        const std::size_t count = r.stats.count;
         r.device = st.get_text(3);
         r.backend = st.get_text(4);
-        r.status = result_status_from_string(st.get_text(5));
         r.message = st.get_text(6);
         r.unit = st.get_text(7);
-        const auto count = static_cast<std::size_t>(st.get_int64(8));
-        r.samples = decode_samples(st.get_blob(9), db.path(), sr.id);
-        if (r.samples.size() != count) {
-            throw StoreError(fmt::format("{}: result {}: sample_count {} but the blob holds {}",
-                                         db.path().string(), sr.id, count, r.samples.size()));
-        }
-        r.stats.count = count;
         r.stats.min = stat_column(st, 10, count);
         r.stats.median = stat_column(st, 11, count);
         r.stats.mean = stat_column(st, 12, count);
@@ -816,13 +836,28 @@ std::vector<StoredResult> Store::results_for_run(std::int64_t run_id) const {
             m.value = metrics.is_null(1) ? std::numeric_limits<double>::quiet_NaN()
                                          : metrics.get_double(1);
             m.unit = metrics.get_text(2);
-            m.direction = direction_from_string(metrics.get_text(3));
+            try {
+                m.direction = direction_from_string(metrics.get_text(3));
+            } catch (const Error& e) {
+                note_unreadable(fmt::format("metric '{}' of result {}: {} (read as none)", m.name,
+                                            sr.id, e.what()));
+            }
             r.metrics.push_back(std::move(m));
         }
         metrics.reset();
         out.push_back(std::move(sr));
     }
     return out;
+}
+
+std::vector<std::string> Store::unreadable_rows() const {
+    return impl_->unreadable;
+}
+
+void Store::note_unreadable(const std::string& line) const {
+    if (impl_->unreadable_seen.insert(line).second) {
+        impl_->unreadable.push_back(line);
+    }
 }
 
 std::vector<StoredHost> Store::hosts() const {

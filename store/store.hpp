@@ -45,6 +45,10 @@ struct RunFilter {
     std::size_t limit = 0;  ///< 0 = all (newest first)
 };
 
+/// The samples of a result as stored: little-endian IEEE-754 doubles. Throws StoreError when
+/// the blob's size is not a multiple of 8.
+std::vector<double> decode_sample_blob(const std::vector<unsigned char>& bytes);
+
 /// Not thread-safe; one Store per thread. Several processes may use one file at once.
 class Store {
   public:
@@ -97,9 +101,18 @@ class Store {
     /// Returns how many were changed.
     int mark_dead_runs_incomplete(const std::string& hostname);
 
+    /// Readers never let one bad row take a whole report down: a run or result that cannot be
+    /// decoded (written by an older version, or by hand) is skipped, or read without the part
+    /// that cannot be decoded, and noted in unreadable_rows().
     std::vector<StoredRun> list_runs(const RunFilter& filter = {}) const;
     std::vector<StoredResult> results_for_run(std::int64_t run_id) const;
     std::vector<StoredHost> hosts() const;
+
+    /// One line per row skipped (or partly read) by the readers since open, e.g. "result 7 of
+    /// run 2: samples blob has 7 bytes, not a multiple of 8"; each row once, in order.
+    std::vector<std::string> unreadable_rows() const;
+    /// Adds a line to unreadable_rows() (for the store module's own readers: history).
+    void note_unreadable(const std::string& line) const;
 
     /// The connection, for the store module's own extensions (history, merge); sqlite.hpp is
     /// private to the store module, so nothing outside it can use this.

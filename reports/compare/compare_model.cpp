@@ -4,13 +4,13 @@
 #include <charconv>
 #include <cmath>
 #include <map>
-#include <regex>
 #include <set>
 #include <tuple>
 
 #include <fmt/format.h>
 
 #include "core/error.hpp"
+#include "core/pattern.hpp"
 #include "reports/compare/compare_stats.hpp"
 #include "reports/compare/projection.hpp"
 #include "reports/run_report.hpp"
@@ -427,14 +427,9 @@ CompareModel build_compare_model(const std::vector<CompareSource>& sources,
     for (const CompareSource& s : sources) {
         model.db_paths.push_back(s.path);
     }
-    std::optional<std::regex> family_re;
+    std::optional<Pattern> family_re;
     if (!options.family_regex.empty()) {
-        try {
-            family_re.emplace(options.family_regex, std::regex::ECMAScript);
-        } catch (const std::regex_error& e) {
-            throw UsageError(fmt::format("--family '{}' is not a valid regex: {}",
-                                         options.family_regex, e.what()));
-        }
+        family_re = Pattern::compile(options.family_regex, "--family");
     }
 
     const std::vector<Candidate> all = load_candidates(sources);
@@ -559,7 +554,7 @@ CompareModel build_compare_model(const std::vector<CompareSource>& sources,
             if (r.status != ResultStatus::ok || r.samples.empty()) {
                 continue;
             }
-            if (family_re && !std::regex_search(r.bench_case.family(), *family_re)) {
+            if (family_re && !family_re->search(r.bench_case.family())) {
                 continue;
             }
             d.results.push_back(std::move(sr));

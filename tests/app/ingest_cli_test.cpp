@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -45,8 +46,11 @@ long scalar(const fs::path& db, const std::string& sql) {
     return v;
 }
 
-/// A source store of `runs` runs (3 results each) from host `hostname`.
-void make_node_db(const fs::path& p, const std::string& hostname, int runs) {
+/// A source store of `runs` runs (one result per benchmark, 3 by default) from host
+/// `hostname`.
+void make_node_db(const fs::path& p, const std::string& hostname, int runs,
+                  const std::vector<std::string>& benchmarks = {"stream.triad", "stream.copy",
+                                                                "mem.latency"}) {
     using namespace assay;
     Store s = Store::open(p, OpenMode::create_read_write);
     HostInfo h;
@@ -61,7 +65,7 @@ void make_node_db(const fs::path& p, const std::string& hostname, int runs) {
         info.started_at = "2026-03-0" + std::to_string(i + 1) + "T00:00:00Z";
         info.tags = {"campaign:cli"};
         const auto run = s.begin_run(config, info);
-        for (const char* bench : {"stream.triad", "stream.copy", "mem.latency"}) {
+        for (const std::string& bench : benchmarks) {
             Result r;
             r.bench_case.benchmark = bench;
             r.bench_case.params = {{"dtype", "f64"}, {"note", "say \"hi\""}};
@@ -229,4 +233,158 @@ TEST_CASE("cli ingest: concurrent ingests and runs on one store lose nothing",
     CHECK(scalar(t, "SELECT count(*) FROM run WHERE ingest_id IS NULL AND status = 'complete'") ==
           2);
     CHECK(scalar(t, "SELECT count(*) FROM ingest") == kSources);
+}
+
+namespace {
+
+/// Every reader of the store, as the issue's reproductions ran them: each must exit without
+/// crashing and without the "internal error" category.
+struct ReaderRun {
+    std::string command;
+    assay::test::ProcessResult result;
+    double seconds;
+};
+
+std::vector<ReaderRun> run_readers(const fs::path& db, const fs::path& spec) {
+    const std::string d = db.string();
+    const std::vector<std::vector<std::string>> commands = {
+        {"report", "--db", d},
+        {"report", "--db", d, "--format", "json"},
+        {"export", "--db", d, "--filter", ".*"},
+        {"export", "--db", d, "--format", "json", "--filter", "^gbench\\.BM_(a+)+$"},
+        {"regress", "--db", d, "--filter", ".*"},
+        {"fleet", "--db", d, "--filter", ".*"},
+        {"report", "compare", "--db", d, "--family", "gbench|stream"},
+        {"qualify", "--db", d, "--spec", spec.string()}};
+    std::vector<ReaderRun> out;
+    for (const auto& args : commands) {
+        const auto t0 = std::chrono::steady_clock::now();
+        ReaderRun r{args[0] + (args[0] == "report" && args[1] == "compare" ? " compare" : ""),
+                    run_assay(args), 0};
+        r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        out.push_back(std::move(r));
+    }
+    return out;
+}
+
+fs::path gbench_spec() {
+    const fs::path spec = ingest_tmp("gbench-spec.toml");
+    std::ofstream(spec) << "[spec]\nname = \"g\"\n[[check]]\nname = \"any\"\n"
+                           "benchmark = '^gbench\\..*'\nmetric = \"cpu_time_seconds\"\n"
+                           "unit = \"s\"\nexpected = 1\n";
+    return spec;
+}
+
+}  // namespace
+
+TEST_CASE("cli ingest: Google Benchmark names with commas ingest and every reader reads them",
+          "[cli][ingest]") {
+    const fs::path t = ingest_tmp("commas.db");
+    const fs::path spec = gbench_spec();
+    int i = 0;
+    for (const std::string name :
+         {"BM_x/1,2", "BM_x/dims:1,2", "BM_x/:5", "BM_f<int, 3>/real_time"}) {
+        const fs::path p = ingest_tmp("commas" + std::to_string(i++) + ".json");
+        std::ofstream(p) << R"({"benchmarks":[{"name":)" << nlohmann::json(name).dump()
+                         << R"(,"iterations":1,"real_time":1,"cpu_time":1}]})";
+        const auto r = run_assay({"ingest", "--db", t.string(), p.string()});
+        INFO(r.err);
+        CHECK(r.exit_code == 0);
+    }
+    for (const auto& r : run_readers(t, spec)) {
+        INFO(r.command << ": " << r.result.err);
+        if (r.command == "regress" || r.command == "fleet" || r.command == "qualify") {
+            // Verdict categories (too little history, no peers, WARN/FAIL) are fine; a bad
+            // row (3) or a crash is not.
+            CHECK((r.result.exit_code == 0 || r.result.exit_code == 1 || r.result.exit_code == 2));
+        } else {
+            CHECK(r.result.exit_code == 0);
+        }
+        CHECK(r.result.err.find("malformed case parameters") == std::string::npos);
+        CHECK(r.result.err.find("unreadable") == std::string::npos);
+    }
+    const auto csv =
+        run_assay({"export", "--db", t.string(), "--format", "csv", "--filter", "arg0=1%2C2"});
+    CHECK(csv.exit_code == 0);
+    CHECK_THAT(csv.out, Catch::Contains("gbench.BM_x,arg0=1%2C2,gbench"));
+    CHECK(csv.out.find("dims=") == std::string::npos);
+}
+
+TEST_CASE("cli: a store poisoned by an older version still reads, with one warning line",
+          "[cli][ingest]") {
+    const fs::path t = ingest_tmp("poisoned.db");
+    make_node_db(t, "node-p", 1);
+    {
+        sqlite3* h = nullptr;
+        REQUIRE(sqlite3_open(t.c_str(), &h) == SQLITE_OK);
+        REQUIRE(sqlite3_exec(h,
+                             "UPDATE \"case\" SET params = 'arg0=1,2' WHERE benchmark = "
+                             "'stream.triad';"
+                             "UPDATE \"case\" SET params = 'x' WHERE benchmark = 'stream.copy';"
+                             "UPDATE result SET samples = x'00010203040506' WHERE case_id = "
+                             "(SELECT id FROM \"case\" WHERE benchmark = 'mem.latency');",
+                             nullptr, nullptr, nullptr) == SQLITE_OK);
+        sqlite3_close(h);
+    }
+    for (const auto& r : run_readers(t, gbench_spec())) {
+        INFO(r.command << ": " << r.result.err);
+        // qualify's gbench check finds nothing here (exit 3 by design); nothing crashes.
+        CHECK(r.result.exit_code != 4);
+        CHECK(r.result.exit_code < 128);
+        if (r.command != "qualify") {
+            CHECK(r.result.exit_code != 3);
+        }
+        CHECK_THAT(r.result.err, Catch::Contains("unreadable row"));
+    }
+    const auto report = run_assay({"report", "--db", t.string()});
+    CHECK(report.exit_code == 0);
+    CHECK_THAT(report.err, Catch::Contains("skipped 2 unreadable rows"));
+    CHECK(line_count(report.err) == 1);
+}
+
+TEST_CASE(
+    "cli: a 50k-character stored name and a backtracking selector run in well under a "
+    "second",
+    "[cli][ingest]") {
+    const fs::path t = ingest_tmp("huge-name.db");
+    make_node_db(t, "huge", 1,
+                 {"gbench.BM_" + std::string(50000, 'a'), "gbench.BM_aaaaaaaaaaaaaaaaa!"});
+    for (const auto& r : run_readers(t, gbench_spec())) {
+        INFO(r.command << ": " << r.result.err);
+        CHECK(r.result.exit_code < 4);
+        CHECK(r.seconds < 5.0);  // a process start and a report; std::regex took 9 s or crashed
+    }
+    // Ingest refuses such a name at the door.
+    const fs::path p = ingest_tmp("huge.json");
+    std::ofstream(p) << R"({"benchmarks":[{"name":"BM_)" << std::string(50000, 'a')
+                     << R"(","iterations":1,"real_time":1,"cpu_time":1}]})";
+    const fs::path fresh = ingest_tmp("huge-target.db");
+    REQUIRE(run_assay({"ingest", "--db", fresh.string(),
+                       fs::path(ASSAY_SOURCE_DIR) / "tests/store/data/gbench_sample.json"})
+                .exit_code == 0);
+    const std::string before = file_text(fresh);
+    const auto r = run_assay({"ingest", "--db", fresh.string(), p.string()});
+    CHECK(r.exit_code == 3);
+    CHECK_THAT(r.err,
+               Catch::Contains(p.string()) && Catch::Contains("longer than the limit of 512"));
+    CHECK(line_count(r.err) == 1);
+    CHECK(file_text(fresh) == before);
+}
+
+TEST_CASE("cli ingest: wrong JSON types exit 3 with one line naming file, entry and field",
+          "[cli][ingest]") {
+    const fs::path t = ingest_tmp("types.db");
+    REQUIRE(run_assay({"ingest", "--db", t.string(),
+                       fs::path(ASSAY_SOURCE_DIR) / "tests/store/data/gbench_sample.json"})
+                .exit_code == 0);
+    const std::string before = file_text(t);
+    const fs::path p = ingest_tmp("types.json");
+    std::ofstream(p) << R"({"benchmarks":[{"name":"BM_e","iterations":1,"real_time":1,)"
+                        R"("cpu_time":1,"error_occurred":"yes"}]})";
+    const auto r = run_assay({"ingest", "--db", t.string(), p.string()});
+    CHECK(r.exit_code == 3);
+    CHECK(r.err == "assay: error: '" + p.string() +
+                       "': benchmark #0 'BM_e': 'error_occurred' is string, expected true or "
+                       "false\n");
+    CHECK(file_text(t) == before);
 }

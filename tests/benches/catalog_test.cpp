@@ -258,6 +258,8 @@ TEST_CASE("catalog entries have unique names and belong to a suite", "[catalog]"
     for (const auto& d : defs) {
         INFO(d.full_name());
         CHECK(names.insert(d.full_name()).second);
+        // Assay's own params need no percent-encoding: their stored case ids are unchanged.
+        CHECK(d.bench_case.canonical_params().find('%') == std::string::npos);
         CHECK_FALSE(d.suites.empty());
         CHECK((d.skip_reason.empty() == static_cast<bool>(d.make)));
     }

@@ -11,9 +11,12 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 
+#include "core/case.hpp"
 #include "core/error.hpp"
 #include "store/merge.hpp"
 #include "store/store.hpp"
@@ -188,4 +191,126 @@ TEST_CASE("gbench: files without run_name/run_type (older versions) group by nam
     CHECK(r.samples == std::vector<double>{2e-6, 4e-6});
     CHECK(r.stats.median == Approx(3e-6));
     CHECK(g.host.identity.hostname == "old");
+}
+
+namespace {
+
+/// A one-entry Google Benchmark file; `extra` is spliced into the entry.
+std::string one_entry(const std::string& name_json, const std::string& extra = "") {
+    return R"({"context": {"host_name": "h", "executable": "./bench"}, "benchmarks": [{"name": )" +
+           name_json + R"(, "run_type": "iteration", "iterations": 5, "real_time": 2,
+           "cpu_time": 2, "time_unit": "ns")" +
+           extra + "}]}";
+}
+
+}  // namespace
+
+TEST_CASE("gbench: any Google Benchmark name round-trips through the store", "[gbench]") {
+    const std::vector<std::string> names = {"BM_x/1,2",
+                                            "BM_x/dims:1,2",
+                                            "BM_x/:5",
+                                            "BM_f<int, 3>/real_time",
+                                            "BM_eq/a=b/k:v=w",
+                                            "BM_pct/50%/%2C/%",
+                                            "BM_uni/\u00e9\u6f22/\u2192:\u03bb",
+                                            "BM_cap/x,y,z/threads:4",
+                                            "BM_trail/1,"};
+    const fs::path t = gbench_tmp("names.db");
+    Store store = Store::open(t, OpenMode::create_read_write);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        INFO(names[i]);
+        const fs::path f = gbench_tmp("name" + std::to_string(i) + ".json");
+        std::ofstream(f) << one_entry(nlohmann::json(names[i]).dump());
+        const GbenchImport g = parse_gbench_json(text_of(f), f.string());
+        REQUIRE(g.results.size() == 1);
+        const Case want = g.results[0].bench_case;
+        REQUIRE(ingest_file(store, f).runs_added == 1);
+        const auto runs = store.list_runs();
+        const auto stored = store.results_for_run(runs.front().id);
+        REQUIRE(stored.size() == 1);
+        CHECK(stored[0].result.bench_case == want);
+        CHECK(Case::parse_params(want.canonical_params()) == want.params);
+    }
+    CHECK(store.unreadable_rows().empty());
+    // Distinct names stay distinct cases.
+    const GbenchImport both = parse_gbench_json(
+        R"({"benchmarks": [{"name": "BM_x/1,2", "iterations": 1, "real_time": 1, "cpu_time": 1},
+                           {"name": "BM_x/1/2", "iterations": 1, "real_time": 1, "cpu_time": 1}]})",
+        "both.json");
+    REQUIRE(both.results.size() == 2);
+    CHECK(both.results[0].bench_case.id() != both.results[1].bench_case.id());
+    CHECK(both.results[0].bench_case.params.at("arg0") == "1,2");
+    const GbenchImport colon = parse_gbench_json(one_entry(R"("BM_x/:5")"), "c.json");
+    CHECK(colon.results[0].bench_case.params.at("arg0") == ":5");
+}
+
+TEST_CASE("gbench: wrong types and values are refused with the file, entry and field", "[gbench]") {
+    const auto refused = [](const std::string& text) {
+        try {
+            (void)parse_gbench_json(text, "bad.json");
+        } catch (const InputError& e) {
+            const std::string what = e.what();
+            CHECK(what.find('\n') == std::string::npos);
+            CHECK_THAT(what, Catch::StartsWith("'bad.json': "));
+            return what;
+        }
+        FAIL("accepted: " << text.substr(0, 200));
+        return std::string();
+    };
+    CHECK_THAT(refused(one_entry(R"("BM_e")", R"(, "error_occurred": "yes")")),
+               Catch::Contains("benchmark #0 'BM_e'") &&
+                   Catch::Contains("'error_occurred' is string, expected true or false"));
+    CHECK_THAT(refused(R"({"benchmarks": [{"name": "BM_ok", "iterations": 1, "real_time": 1,
+                          "cpu_time": 1}, {"name": "BM_neg", "iterations": 1,
+                          "real_time": -5, "cpu_time": 1}]})"),
+               Catch::Contains("benchmark #1 'BM_neg'") && Catch::Contains("'real_time' is -5"));
+    CHECK_THAT(refused(one_entry(R"("BM_i")", R"(, "iterations": "many")")),
+               Catch::Contains("'iterations' is string"));
+    CHECK_THAT(refused(R"({"context": {"caches": [{"type": "Data", "level": 1, "size": -5,
+                          "num_sharing": 1}]}, "benchmarks": []})"),
+               Catch::Contains("context.caches[0]: 'size' is -5"));
+    CHECK_THAT(refused(R"({"context": {"num_cpus": 1e30}, "benchmarks": []})"),
+               Catch::Contains("'num_cpus'"));
+    CHECK_THAT(refused(R"({"context": {"caches": [{"level": 1e30}]}, "benchmarks": []})"),
+               Catch::Contains("'level'"));
+    CHECK_THAT(refused(one_entry(R"("BM_s")", R"(, "skipped": "x")")),
+               Catch::Contains("'skipped' is string"));
+    CHECK_THAT(refused(one_entry(R"("BM_r")", R"(, "run_name": 7)")),
+               Catch::Contains("'run_name' is number, expected a string"));
+    CHECK_THAT(refused(one_entry(nlohmann::json("BM_" + std::string(600, 'n')).dump())),
+               Catch::Contains("'name' is 603 bytes, longer than the limit of 512"));
+    CHECK_THAT(refused(one_entry(R"("BM_\u0001x")")),
+               Catch::Contains("'BM_\\x01x'") && Catch::Contains("control character"));
+    CHECK_THAT(refused(R"({"benchmarks": [{"name": 5}]})"),
+               Catch::Contains("benchmark #0 has no \"name\""));
+}
+
+TEST_CASE("gbench: a BOM is accepted, huge skip values are just skipped", "[gbench]") {
+    const GbenchImport bom = parse_gbench_json("\xEF\xBB\xBF" + one_entry(R"("BM_b")"), "b.json");
+    CHECK(bom.results.size() == 1);
+    const GbenchImport skip = parse_gbench_json(
+        one_entry(R"("BM_s")", R"(, "skipped": 1e30, "skip_message": "no")"), "s.json");
+    CHECK(skip.results[0].status == ResultStatus::skipped);
+    const fs::path f = gbench_tmp("bom.json");
+    std::ofstream(f) << "\xEF\xBB\xBF" + one_entry(R"("BM_b")");
+    CHECK(detect_ingest_kind(f) == "gbench");
+}
+
+TEST_CASE("gbench: a refused file leaves the target byte-identical", "[gbench]") {
+    const fs::path t = gbench_tmp("untouched.db");
+    {
+        Store store = Store::open(t, OpenMode::create_read_write);
+        REQUIRE(ingest_file(store, kFixture).runs_added == 1);
+    }
+    const std::string before = text_of(t);
+    for (const std::string& text :
+         {one_entry(R"("BM_e")", R"(, "error_occurred": "yes")"),
+          one_entry(R"("BM_t")", R"(, "cpu_time": -1)"),
+          one_entry(nlohmann::json("BM_" + std::string(50000, 'a')).dump())}) {
+        const fs::path f = gbench_tmp("refused.json");
+        std::ofstream(f) << text;
+        Store store = Store::open(t, OpenMode::read_write);
+        CHECK_THROWS_AS(ingest_file(store, f), InputError);
+    }
+    CHECK(text_of(t) == before);
 }

@@ -1,5 +1,6 @@
 # Ingest tests (store/merge.*, store/gbench_import.*). Owner: ingest.
 target_sources(store_tests PRIVATE merge_test.cpp gbench_import_test.cpp)
+target_link_libraries(store_tests PRIVATE nlohmann_json::nlohmann_json)
 # A real Google Benchmark program: the import test runs it and imports its fresh JSON output.
 add_executable(gbench_sample_bench gbench_sample_bench.cpp)
 target_link_libraries(gbench_sample_bench PRIVATE benchmark::benchmark)

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -114,6 +116,26 @@ void make_source(const fs::path& p, const std::string& hostname, int runs) {
         s.add_ceilings(run, {c}, {r1, r2});
         s.finish_run(run, RunStatus::complete);
     }
+}
+
+/// Ingesting a 1-run store of "node-a" altered by `sql` into `target` must be refused with one
+/// line that starts with "'<source><prefix>" and contains `expected`.
+void check_refused(const fs::path& target, const fs::path& source, const std::string& sql,
+                   const std::string& prefix, const std::string& expected) {
+    INFO(sql);
+    make_source(source, "node-a", 1);
+    exec_sql(source, sql);
+    Store store = Store::open(target, OpenMode::read_write);
+    try {
+        ingest_file(store, source);
+        FAIL("ingested");
+    } catch (const InputError& e) {
+        const std::string what = e.what();
+        CHECK_THAT(what, Catch::StartsWith("'" + source.string() + prefix));
+        CHECK_THAT(what, Catch::Contains(expected));
+        CHECK(what.find('\n') == std::string::npos);
+    }
+    fs::remove(source);
 }
 
 }  // namespace
@@ -308,4 +330,135 @@ TEST_CASE("merge: bad sources are refused with one line and store nothing", "[me
     }
     CHECK(count_rows(t, "run") == runs_before);
     CHECK(count_rows(t, "ingest") == 0);
+}
+
+TEST_CASE("merge: a source row that fails validation refuses the file, target byte-identical",
+          "[merge]") {
+    const fs::path t = merge_db("strict-target");
+    const fs::path a = merge_db("strict-a");
+    make_source(t, "local", 1);
+    const std::string before = slurp(t);
+    struct Poison {
+        const char* sql;
+        const char* expected;
+    };
+    for (const Poison& poison : {
+             Poison{"UPDATE result SET samples = x'00010203040506' WHERE id = 1",
+                    "samples blob has 7 bytes, not a multiple of 8"},
+             Poison{"UPDATE result SET sample_count = 2 WHERE id = 1",
+                    "sample_count 2 but the samples blob holds 3"},
+             Poison{"UPDATE result SET samples = x'000000000000F87F000000000000F03F"
+                    "000000000000F03F', sample_count = 3 WHERE id = 1",
+                    "a sample is nan"},
+             Poison{"UPDATE run SET environment_json = '{\"a\": 1}'", "malformed environment_json"},
+             Poison{"UPDATE \"case\" SET params = 'x' WHERE id = 1",
+                    "malformed case parameters 'x'"},
+             Poison{"UPDATE \"case\" SET benchmark = printf('%.600c', 'b') WHERE id = 1",
+                    "longer than 512 bytes"},
+         }) {
+        check_refused(t, a, poison.sql, "': run 'node-a-0'", poison.expected);
+    }
+    CHECK(slurp(t) == before);
+}
+
+TEST_CASE("merge: params stored before the encoding are canonicalised on ingest", "[merge]") {
+    const fs::path t = merge_db("legacy-target");
+    const fs::path a = merge_db("legacy-a");
+    make_source(a, "node-a", 1);
+    exec_sql(a, "UPDATE \"case\" SET params = 'arg0=1,2,exe=bench' WHERE id = 1");
+    Store target = Store::open(t, OpenMode::create_read_write);
+    REQUIRE(ingest_file(target, a).runs_added == 1);
+    CHECK(query_one(t, "SELECT params FROM \"case\" WHERE benchmark = 'stream.triad'") ==
+          "arg0=1%2C2,exe=bench");
+    const auto results = target.results_for_run(target.list_runs().front().id);
+    REQUIRE(results.size() == 2);
+    CHECK(results[0].result.bench_case.params == Params{{"arg0", "1,2"}, {"exe", "bench"}});
+    CHECK(target.unreadable_rows().empty());
+}
+
+TEST_CASE(
+    "merge: a running run waits until it is finished, and a partial copy is finished in place",
+    "[merge]") {
+    const fs::path t = merge_db("running-target");
+    const fs::path a = merge_db("running-a");
+    std::int64_t run = 0;
+    {
+        Store s = Store::open(a, OpenMode::create_read_write);
+        RunInfo info;
+        info.uuid = "long-run";
+        info.started_at = "2026-02-01T00:00:00Z";
+        info.tags = {"nightly"};
+        run = s.begin_run(s.record_host(host_named("node-a")), info);
+        s.add_result(run, result_for("stream.triad", 0.001));
+    }
+    Store target = Store::open(t, OpenMode::create_read_write);
+    const IngestSummary early = ingest_file(target, a);
+    CHECK(early.runs_added == 0);
+    CHECK(early.runs_running == 1);
+    CHECK(count_rows(t, "run") == 0);
+
+    // What an older version did: the partial run copied as 'running' with 1 of 3 results.
+    const fs::path old_copy = merge_db("running-old-copy");
+    fs::copy_file(a, old_copy);
+    exec_sql(old_copy, "UPDATE run SET status = 'complete'");
+    REQUIRE(ingest_file(target, old_copy).runs_added == 1);
+    exec_sql(t, "UPDATE run SET status = 'running', status_note = 'partial copy'");
+    const std::string target_run_id = query_one(t, "SELECT id FROM run");
+
+    {
+        Store s = Store::open(a, OpenMode::read_write);
+        s.add_result(run, result_for("stream.copy", 0.002));
+        s.add_result(run, result_for("stream.add", 0.003));
+        s.finish_run(run, RunStatus::complete, "done");
+    }
+    const IngestSummary done = ingest_file(target, a);
+    CHECK(done.runs_added == 0);
+    CHECK(done.runs_updated == 1);
+    CHECK(done.results_added == 3);
+    CHECK(query_one(t, "SELECT id || ' ' || status || ' ' || status_note FROM run") ==
+          target_run_id + " complete done");
+    CHECK(count_rows(t, "result") == 3);
+    CHECK(count_rows(t, "metric") == 3);
+    CHECK(query_one(t, "SELECT group_concat(tag) FROM run_tag") == "nightly");
+    const IngestSummary again = ingest_file(target, a);
+    CHECK(again.runs_present == 1);
+    CHECK(again.runs_updated == 0);
+    CHECK(count_rows(t, "result") == 3);
+}
+
+TEST_CASE("merge: a source with views, triggers, unknown tables or damage is refused unread",
+          "[merge]") {
+    const fs::path t = merge_db("foreign-target");
+    const fs::path a = merge_db("foreign-a");
+    make_source(t, "local", 1);
+    const std::string before = slurp(t);
+    for (const auto& [sql, expected] : std::vector<std::pair<std::string, std::string>>{
+             {"CREATE VIEW v AS SELECT * FROM run", "holds the view 'v'"},
+             {"CREATE TRIGGER tr AFTER INSERT ON run BEGIN DELETE FROM run; END",
+              "holds the trigger 'tr'"},
+             {"CREATE TABLE extra (x)", "holds the unknown table 'extra'"},
+         }) {
+        check_refused(t, a, sql, "' is not a plain Assay store", expected);
+    }
+    // A damaged page: the file still opens, SQLite's quick_check finds the damage.
+    make_source(a, "node-a", 3);
+    exec_sql(a, "PRAGMA journal_mode = DELETE");
+    std::string bytes = slurp(a);
+    const std::size_t page = 4096;
+    REQUIRE(bytes.size() > 4 * page);
+    for (std::size_t i = 3 * page + 8; i < 3 * page + 200; ++i) {
+        bytes[i] = '\x5a';
+    }
+    std::ofstream(a, std::ios::binary | std::ios::trunc) << bytes;
+    {
+        Store target = Store::open(t, OpenMode::read_write);
+        try {
+            ingest_file(target, a);
+            FAIL("a damaged source was ingested");
+        } catch (const Error& e) {
+            CHECK_THAT(e.what(), Catch::Contains("is a damaged SQLite database (quick_check: "));
+            CHECK(std::string(e.what()).find('\n') == std::string::npos);
+        }
+    }
+    CHECK(slurp(t) == before);
 }

@@ -755,3 +755,68 @@ TEST_CASE("store: add_metrics adds to a stored result and replaces a name", "[st
     CHECK(got.find_metric("ceiling.gemm.f32")->unit == "GFLOP/s");
     CHECK_THROWS_AS(s.add_metrics(id + 100, {{"x", 1.0, "", Direction::none}}), StoreError);
 }
+
+TEST_CASE("store: a row that cannot be decoded is skipped and noted, the rest still reads",
+          "[store]") {
+    const fs::path p = temp_db("poisoned");
+    std::int64_t run = 0;
+    {
+        Store s = Store::open(p, OpenMode::create_read_write);
+        run = s.begin_run(s.record_host(make_host()), make_run_info(1));
+        s.add_result(run, make_ok_result());
+        Result other = make_ok_result();
+        other.bench_case.benchmark = "stream.copy";
+        s.add_result(run, other);
+        Result third = make_ok_result();
+        third.bench_case.benchmark = "stream.add";
+        s.add_result(run, third);
+        Result fourth = make_ok_result();
+        fourth.bench_case.benchmark = "stream.scale";
+        s.add_result(run, fourth);
+        s.finish_run(run, RunStatus::complete);
+    }
+    // What older versions (or a hand edit) could leave behind.
+    raw_exec(p,
+             "UPDATE \"case\" SET params = 'x' WHERE benchmark = 'stream.copy';"
+             "UPDATE result SET samples = x'00010203040506' WHERE case_id = (SELECT id FROM "
+             "\"case\" WHERE benchmark = 'stream.add');"
+             "UPDATE result SET sample_count = 99 WHERE case_id = (SELECT id FROM \"case\" "
+             "WHERE benchmark = 'stream.scale');"
+             "UPDATE run SET environment_json = '{not json';");
+    const Store s = Store::open(p, OpenMode::read_only);
+    const auto runs = s.list_runs();
+    REQUIRE(runs.size() == 1);
+    CHECK(runs[0].info.environment.empty());
+    const auto results = s.results_for_run(runs[0].id);
+    REQUIRE(results.size() == 1);
+    check_same(results[0].result, make_ok_result());
+    const auto notes = s.unreadable_rows();
+    REQUIRE(notes.size() == 4);
+    CHECK_THAT(notes[0], Catch::Contains("malformed environment_json"));
+    CHECK_THAT(notes[1], Catch::Contains("malformed case parameters 'x'"));
+    CHECK_THAT(notes[2], Catch::Contains("samples blob has 7 bytes"));
+    CHECK_THAT(notes[3], Catch::Contains("sample_count 99 but the blob holds 6"));
+    for (const auto& n : notes) {
+        CHECK(n.find('\n') == std::string::npos);
+    }
+    // Read again: each row is noted once.
+    (void)s.results_for_run(runs[0].id);
+    CHECK(s.unreadable_rows().size() == 4);
+}
+
+TEST_CASE("store: params of any text round-trip, and legacy comma params still read", "[store]") {
+    const fs::path p = temp_db("params");
+    Store s = Store::open(p, OpenMode::create_read_write);
+    const auto run = s.begin_run(s.record_host(make_host()), make_run_info(1));
+    Result r = make_ok_result();
+    r.bench_case.benchmark = "gbench.BM_x";
+    r.bench_case.params = {{"arg0", "1,2"}, {"k=v", "50%"}, {"nl", "a\nb"}};
+    s.add_result(run, r);
+    CHECK(raw_query(p, "SELECT params FROM \"case\"") ==
+          std::vector<std::string>{"arg0=1%2C2,k%3Dv=50%25,nl=a%0Ab"});
+    raw_exec(p, "UPDATE \"case\" SET params = 'arg0=1,2,exe=bench'");
+    const auto got = s.results_for_run(run);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0].result.bench_case.params == Params{{"arg0", "1,2"}, {"exe", "bench"}});
+    CHECK(s.unreadable_rows().empty());
+}

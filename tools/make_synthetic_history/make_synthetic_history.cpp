@@ -14,6 +14,7 @@
 //   make_synthetic_history scale --to OUT.db --nights N --series S [--cv 0.01] [--seed S]
 //     A purely synthetic host with S cases measured every night for N nights (gflop_per_s
 //     .best/.median metrics), for timing history queries at scale.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -21,8 +22,8 @@
 #include <ctime>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <random>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@
 #include "core/clock.hpp"
 #include "core/error.hpp"
 #include "core/host_info.hpp"
+#include "core/pattern.hpp"
 #include "core/sha256.hpp"
 #include "core/stats.hpp"
 #include "store/store.hpp"
@@ -155,9 +157,9 @@ int perturb(const Args& a) {
     for (const auto& h : src.hosts()) {
         host_of_config[h.hw_config_id] = host_info_from_json(h.probe_json);
     }
-    std::optional<std::regex> inject;
+    std::optional<Pattern> inject;
     if (!a.inject_regex.empty()) {
-        inject.emplace(a.inject_regex);
+        inject = Pattern::compile(a.inject_regex, "--inject");
     }
     Store dst = Store::open(a.to, OpenMode::create_read_write);
     std::mt19937_64 rng(a.seed);
@@ -176,7 +178,7 @@ int perturb(const Args& a) {
         const bool in_injection = inject && k <= a.inject_last;
         for (const auto& sr : src.results_for_run(base.id)) {
             double factor = std::max(0.5, 1 + a.cv * normal(rng));
-            if (in_injection && std::regex_search(sr.result.bench_case.id(), *inject)) {
+            if (in_injection && inject->search(sr.result.bench_case.id())) {
                 factor /= 1 - a.inject_pct / 100.0;  // throughput -PCT %
                 ++injected;
             }
