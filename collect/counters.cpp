@@ -206,6 +206,12 @@ bool is_ns_event(const std::string& event) {
            u.find("CPU-CLOCK") != std::string::npos || u.find("CPU_CLOCK") != std::string::npos;
 }
 
+/// `reason` without its "unavailable: " prefix, to nest it in another one-line reason.
+std::string without_unavailable_prefix(const std::string& reason) {
+    static const std::string prefix = "unavailable: ";
+    return reason.rfind(prefix, 0) == 0 ? reason.substr(prefix.size()) : reason;
+}
+
 /// PAPI's own word on its perf_event component when it is disabled (e.g. "Error libpfm4 no
 /// default PMU found" on a CPU newer than the distribution's libpfm4); "" when enabled/absent.
 std::string papi_perf_component_disabled() {
@@ -226,11 +232,11 @@ std::string papi_perf_component_disabled() {
 std::string papi_check(const std::string& name, int& code, int& component) {
     const PapiState& papi = papi_state();
     if (!papi.ok) {
-        return papi.reason.substr(papi.reason.rfind("unavailable: ", 0) == 0 ? 13 : 0);
+        return without_unavailable_prefix(papi.reason);
     }
     if (const int rc = PAPI_event_name_to_code(name.c_str(), &code); rc != PAPI_OK) {
         if (rc != PAPI_ENOEVNT && rc != PAPI_ENOTPRESET) {
-            return papi_reason(rc, "event_name_to_code").substr(13);
+            return without_unavailable_prefix(papi_reason(rc, "event_name_to_code"));
         }
         const std::string disabled = papi_perf_component_disabled();
         return disabled.empty() ? fmt::format(
@@ -251,7 +257,7 @@ std::string papi_check(const std::string& name, int& code, int& component) {
         return fmt::format("component {} disabled ({})", info->name,
                            why.empty() ? "no reason given" : why);
     }
-    return reason.substr(reason.rfind("unavailable: ", 0) == 0 ? 13 : 0);
+    return without_unavailable_prefix(reason);
 }
 
 }  // namespace
@@ -293,6 +299,8 @@ struct CounterSession::Impl {
     std::vector<Derived> derived;
     std::vector<CounterAvailability> availability;
     std::vector<ThreadCounters> threads;
+    /// What the kernel offers, read once per session (start() runs before every benchmark).
+    PmuInventory pmus;
     std::string attach_broken;  ///< why PAPI_attach failed (then not retried)
     bool multiplex_ready = false;
     bool running = false;
@@ -363,7 +371,7 @@ struct CounterSession::Impl {
     }
 
     /// Decides how `name` is counted here: PAPI when it can, else perf_event_open.
-    Event check_event(const std::string& name, const PmuInventory& pmus) {
+    Event check_event(const std::string& name) {
         Event e;
         e.name = name;
         CounterAvailability a{name, false, {}, {}};
@@ -435,9 +443,9 @@ CounterSession::CounterSession(std::vector<std::string> requested,
         }
     }
 
-    const PmuInventory pmus = read_pmu_inventory();
+    impl_->pmus = read_pmu_inventory();
     for (const std::string& name : names) {
-        impl_->events.push_back(impl_->check_event(name, pmus));
+        impl_->events.push_back(impl_->check_event(name));
     }
 
     for (Impl::Derived& d : impl_->derived) {
@@ -493,7 +501,7 @@ void CounterSession::start() {
             perf_events.push_back(i);
         }
     }
-    const PmuInventory pmus = read_pmu_inventory();
+    const PmuInventory& pmus = s.pmus;
     std::map<std::size_t, std::vector<std::string>> missed;  // event -> "tid: reason"
     std::map<std::size_t, bool> via_perf, via_papi, user_only;
     const auto open_raw = [&](Impl::ThreadCounters& tc, std::size_t i, const std::string& why) {
